@@ -1,0 +1,105 @@
+# Build, run and test the MCU. `make run` and `make test` install what is missing first.
+# Sources are found by pattern: every .c under mcu/ media/ signaling/ rooms/ is part of the
+# server; tests/unit/test_*.c are cmocka binaries; fuzz/fuzz_*.c are libFuzzer targets.
+
+CC      ?= gcc
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+PKGS    := libwebsockets openssl libsrtp2 opus jansson sqlite3
+CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers -g -I. \
+               -D_GNU_SOURCE -DMCU_VERSION='"$(VERSION)"' -MMD -MP \
+               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+LIB_SRC   := $(filter-out mcu/main.c,$(wildcard mcu/*.c media/*.c signaling/*.c rooms/*.c))
+TEST_SRC  := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+TOOL_SRC  := $(wildcard tools/*.c)
+
+# Three flavours of the same objects: release (build/), sanitized (build/asan/), fuzz (build/fuzz/).
+REL_O  := $(LIB_SRC:%.c=build/obj/%.o)
+ASAN_O := $(LIB_SRC:%.c=build/asan/obj/%.o)
+FUZZ_O := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+REL_CFLAGS  := $(CFLAGS_BASE) -O2
+ASAN_CFLAGS := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := $(filter-out -Wextra,$(CFLAGS_BASE)) -O1 -fsanitize=fuzzer-no-link,address,undefined
+ASAN_LDFLAGS := -fsanitize=address,undefined
+
+TESTS := $(TEST_SRC:tests/unit/%.c=build/asan/tests/%)
+FUZZERS := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+BENCHES := $(BENCH_SRC:bench/%.c=build/bench/%)
+TOOLS := $(TOOL_SRC:tools/%.c=build/%)
+
+.PHONY: all asan deps run test unit integration fuzz fuzz-quick bench clean
+all: build/mcu $(TOOLS)
+
+deps:
+	@bash scripts/deps.sh
+
+build/mcu: $(REL_O) build/obj/mcu/main.o
+	$(CC) -o $@ $^ $(LIBS)
+
+build/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) -c -o $@ $<
+
+asan: build/asan/mcu $(TESTS)
+
+build/asan/mcu: $(ASAN_O) build/asan/obj/mcu/main.o
+	$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS)
+
+build/asan/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -c -o $@ $<
+
+build/asan/tests/%: tests/unit/%.c $(ASAN_O)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -o $@ $< $(ASAN_O) $(LIBS) -lcmocka
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+build/fuzz/%: fuzz/%.c $(FUZZ_O)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_O) $(LIBS)
+
+build/bench/%: bench/%.c $(REL_O)
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) -o $@ $< $(REL_O) $(LIBS)
+
+build/%: tools/%.c $(REL_O)
+	$(CC) $(REL_CFLAGS) -o $@ $< $(REL_O) $(LIBS)
+
+# Start the server for a person to use: loopback HTTP on 8080, database under var/.
+run: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p var
+	@echo "Starting the MCU. Admin panel: http://127.0.0.1:8080/admin/  (Ctrl-C stops it)"
+	exec ./build/mcu --config $${MCU_CONFIG:-docs/mcu.conf.example} --db var/mcu.db
+
+# Every test under ASan/UBSan: cmocka units, then the integration runner, then fuzz smoke.
+test: deps
+	@$(MAKE) --no-print-directory asan build/mcu $(FUZZERS)
+	@bash tests/run.sh
+
+unit: asan
+	@bash tests/run.sh unit
+
+integration: asan
+	@bash tests/run.sh integration
+
+FUZZ_SECONDS ?= 60
+fuzz: $(FUZZERS)
+	@for f in $(FUZZERS); do n=$$(basename $$f | sed 's/^fuzz_//'); \
+	  mkdir -p build/fuzz/corpus/$$n; \
+	  echo "== $$f for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus/$$n fuzz/corpus/$$n || exit 1; done
+
+bench: $(BENCHES) build/mcu
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,376 @@
+/* Configuration sources and their single key table. */
+#include "mcu/config.h"
+#include "mcu/log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef MCU_VERSION
+#define MCU_VERSION "0.0.0-dev"
+#endif
+
+typedef int (*setter_fn)(struct mcu_config *c, const char *v, char *err, size_t errlen);
+
+struct key {
+    const char *name;  /* file key; the flag is --name with '_' as '-' */
+    const char *env;   /* environment variable */
+    const char *arg;   /* placeholder in --help */
+    setter_fn set;
+    const char *help;
+};
+
+static int parse_int(const char *v, int lo, int hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < lo || n > hi)
+        return -1;
+    *out = (int)n;
+    return 0;
+}
+
+static int copy_str(char *dst, size_t cap, const char *v, const char *what, char *err, size_t errlen)
+{
+    if (strlen(v) >= cap) {
+        snprintf(err, errlen, "%s is too long (max %zu characters)", what, cap - 1);
+        return -1;
+    }
+    strcpy(dst, v);
+    return 0;
+}
+
+static int set_listen(struct mcu_config *c, const char *v, char *err, size_t errlen)
+{
+    /* ADDR:PORT, [IPv6]:PORT, or :PORT for every address. */
+    const char *colon = strrchr(v, ':');
+    char host[64];
+    if (!colon || colon - v >= (long)sizeof host) {
+        snprintf(err, errlen, "listen: expected ADDR:PORT, got '%s'", v);
+        return -1;
+    }
+    size_t hl = (size_t)(colon - v);
+    memcpy(host, v, hl);
+    host[hl] = 0;
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+        memmove(host, host + 1, hl - 2);
+        host[hl - 2] = 0;
+    }
+    int port;
+    if (parse_int(colon + 1, 0, 65535, &port) < 0) {
+        snprintf(err, errlen, "listen: bad port in '%s'", v);
+        return -1;
+    }
+    strcpy(c->listen_host, host);
+    c->listen_port = port;
+    return 0;
+}
+
+static int set_media_addr(struct mcu_config *c, const char *v, char *err, size_t errlen)
+{
+    /* A comma-separated list, so one environment variable can carry IPv4 and IPv6. */
+    char buf[CONFIG_MAX_MEDIA_ADDRS * 64 + 8];
+    if (copy_str(buf, sizeof buf, v, "media_addr", err, errlen) < 0)
+        return -1;
+    for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        if (c->n_media_addrs == CONFIG_MAX_MEDIA_ADDRS) {
+            snprintf(err, errlen, "media_addr: at most %d addresses", CONFIG_MAX_MEDIA_ADDRS);
+            return -1;
+        }
+        if (copy_str(c->media_addrs[c->n_media_addrs], 64, tok, "media_addr", err, errlen) < 0)
+            return -1;
+        c->n_media_addrs++;
+    }
+    return 0;
+}
+
+#define INT_SETTER(fn, field, lo, hi)                                                    \
+    static int fn(struct mcu_config *c, const char *v, char *err, size_t errlen)         \
+    {                                                                                    \
+        if (parse_int(v, lo, hi, &c->field) < 0) {                                       \
+            snprintf(err, errlen, #field ": expected an integer in %d..%d, got '%s'", lo, \
+                     hi, v);                                                             \
+            return -1;                                                                   \
+        }                                                                                \
+        return 0;                                                                        \
+    }
+#define STR_SETTER(fn, field)                                                     \
+    static int fn(struct mcu_config *c, const char *v, char *err, size_t errlen)  \
+    {                                                                             \
+        return copy_str(c->field, sizeof c->field, v, #field, err, errlen);       \
+    }
+
+INT_SETTER(set_media_port, media_port, 0, 65535)
+INT_SETTER(set_workers, workers, 0, 256)
+INT_SETTER(set_queue_depth, queue_depth, 16, 1 << 20)
+STR_SETTER(set_announce, announce_addr)
+STR_SETTER(set_db, db_path)
+STR_SETTER(set_web_root, web_root)
+STR_SETTER(set_tls_cert, tls_cert)
+STR_SETTER(set_tls_key, tls_key)
+
+static int set_log_level(struct mcu_config *c, const char *v, char *err, size_t errlen)
+{
+    int l = log_level_parse(v);
+    if (l < 0) {
+        snprintf(err, errlen, "log_level: expected error|warn|info|debug, got '%s'", v);
+        return -1;
+    }
+    c->log_level = l;
+    return 0;
+}
+
+static int set_syslog(struct mcu_config *c, const char *v, char *err, size_t errlen)
+{
+    if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
+        c->syslog = true;
+    else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
+        c->syslog = false;
+    else {
+        snprintf(err, errlen, "syslog: expected true or false, got '%s'", v);
+        return -1;
+    }
+    return 0;
+}
+
+static const struct key keys[] = {
+    {"listen", "MCU_LISTEN", "ADDR:PORT", set_listen,
+     "HTTP/WebSocket address (default 127.0.0.1:8080; [::1]:8080 for IPv6)"},
+    {"media_addr", "MCU_MEDIA_ADDR", "ADDR", set_media_addr,
+     "address bound and announced for media; repeatable, or comma-separated "
+     "(default 127.0.0.1 and ::1; '::' = one dual-stack socket on every address)"},
+    {"announce_addr", "MCU_ANNOUNCE_ADDR", "ADDR", set_announce,
+     "extra address announced as a candidate, for a server behind NAT (default none)"},
+    {"media_port", "MCU_MEDIA_PORT", "BASE", set_media_port,
+     "UDP port of worker 0; worker i uses BASE+i; 0 = ephemeral ports (default 10000)"},
+    {"workers", "MCU_WORKERS", "N", set_workers, "media worker threads, 0 = one per core (default 0)"},
+    {"db", "MCU_DB", "PATH", set_db, "SQLite database file (default var/mcu.db)"},
+    {"web_root", "MCU_WEB_ROOT", "DIR", set_web_root, "directory served as static files (default web)"},
+    {"tls_cert", "MCU_TLS_CERT", "FILE", set_tls_cert, "PEM certificate; enables HTTPS/WSS (default none)"},
+    {"tls_key", "MCU_TLS_KEY", "FILE", set_tls_key, "PEM private key for tls_cert"},
+    {"log_level", "MCU_LOG_LEVEL", "LEVEL", set_log_level, "error, warn, info or debug (default info)"},
+    {"syslog", "MCU_SYSLOG", "BOOL", set_syslog, "also log to syslog (default false)"},
+    {"queue_depth", "MCU_QUEUE_DEPTH", "N", set_queue_depth,
+     "slots in each signaling<->worker queue (default 4096)"},
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+void config_defaults(struct mcu_config *c)
+{
+    memset(c, 0, sizeof *c);
+    strcpy(c->listen_host, "127.0.0.1");
+    c->listen_port = 8080;
+    strcpy(c->media_addrs[0], "127.0.0.1");
+    strcpy(c->media_addrs[1], "::1");
+    c->n_media_addrs = 2;
+    c->media_port = 10000;
+    strcpy(c->db_path, "var/mcu.db");
+    strcpy(c->web_root, "web");
+    c->log_level = LOG_LVL_INFO;
+    c->queue_depth = 4096;
+}
+
+static const struct key *find_key(const char *name)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (!strcmp(keys[i].name, name))
+            return &keys[i];
+    return NULL;
+}
+
+int config_set(struct mcu_config *c, const char *key, const char *value, char *err, size_t errlen)
+{
+    const struct key *k = find_key(key);
+    if (!k) {
+        snprintf(err, errlen, "unknown configuration key '%s'", key);
+        return -1;
+    }
+    return k->set(c, value, err, errlen);
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = 0;
+    return s;
+}
+
+static int load_file(struct mcu_config *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot open config file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[1024], msg[512];
+    int lineno = 0, rc = 0;
+    bool addrs_reset = false;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (!*s || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
+            rc = -1;
+            break;
+        }
+        *eq = 0;
+        char *k = trim(s), *v = trim(eq + 1);
+        if (!strcmp(k, "media_addr") && !addrs_reset) {
+            c->n_media_addrs = 0; /* the file's addresses replace the defaults */
+            addrs_reset = true;
+        }
+        if (config_set(c, k, v, msg, sizeof msg) < 0) {
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+            rc = -1;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+static int load_env(struct mcu_config *c, char *err, size_t errlen)
+{
+    char msg[512];
+    for (size_t i = 0; i < NKEYS; i++) {
+        const char *v = getenv(keys[i].env);
+        if (!v || !*v)
+            continue;
+        if (keys[i].set == set_media_addr)
+            c->n_media_addrs = 0;
+        if (keys[i].set(c, v, msg, sizeof msg) < 0) {
+            snprintf(err, errlen, "%s: %s", keys[i].env, msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Maps "--media-addr" or "--media_addr" to the key "media_addr". */
+static const struct key *flag_key(const char *flag)
+{
+    char name[64];
+    size_t n = strlen(flag);
+    if (n >= sizeof name)
+        return NULL;
+    for (size_t i = 0; i <= n; i++)
+        name[i] = flag[i] == '-' ? '_' : flag[i];
+    return find_key(name);
+}
+
+void config_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: mcu [--config FILE] [--KEY VALUE]...\n"
+            "Multipoint control unit for province-district-commune video conferences.\n\n"
+            "Each setting comes from, in increasing priority: its default, the config file\n"
+            "(lines 'key = value', '#' comments), the environment variable, the flag.\n\n"
+            "  --config FILE             read settings from FILE (env MCU_CONFIG)\n");
+    for (size_t i = 0; i < NKEYS; i++) {
+        char flag[64];
+        snprintf(flag, sizeof flag, "--%s %s", keys[i].name, keys[i].arg);
+        for (char *p = flag + 2; *p && *p != ' '; p++)
+            if (*p == '_')
+                *p = '-';
+        fprintf(out, "  %-25s %s\n  %-25s   env %s, file key %s\n", flag, keys[i].help, "",
+                keys[i].env, keys[i].name);
+    }
+    fprintf(out, "  --help                    this text\n  --version                 print the version\n");
+}
+
+int config_worker_count(const struct mcu_config *c)
+{
+    if (c->workers > 0)
+        return c->workers;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int config_load(struct mcu_config *c, int argc, char **argv, FILE *out, char *err, size_t errlen)
+{
+    const char *file = getenv("MCU_CONFIG");
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            config_usage(out);
+            return 1;
+        }
+        if (!strcmp(argv[i], "--version")) {
+            fprintf(out, "mcu %s\n", MCU_VERSION);
+            return 1;
+        }
+        if (!strcmp(argv[i], "--config")) {
+            if (i + 1 >= argc) {
+                snprintf(err, errlen, "--config needs a file");
+                return -1;
+            }
+            file = argv[++i];
+        }
+    }
+    if (file && *file && load_file(c, file, err, errlen) < 0)
+        return -1;
+    if (load_env(c, err, errlen) < 0)
+        return -1;
+
+    char msg[512];
+    bool addrs_reset = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--config")) {
+            i++;
+            continue;
+        }
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2)) {
+            snprintf(err, errlen, "unexpected argument '%s' (see --help)", a);
+            return -1;
+        }
+        const char *val = strchr(a, '=');
+        char name[64];
+        size_t nl = val ? (size_t)(val - a - 2) : strlen(a + 2);
+        if (nl >= sizeof name) {
+            snprintf(err, errlen, "unknown flag '%s' (see --help)", a);
+            return -1;
+        }
+        memcpy(name, a + 2, nl);
+        name[nl] = 0;
+        const struct key *k = flag_key(name);
+        if (!k) {
+            snprintf(err, errlen, "unknown flag '%s' (see --help)", a);
+            return -1;
+        }
+        if (val)
+            val++;
+        else if (i + 1 < argc)
+            val = argv[++i];
+        else {
+            snprintf(err, errlen, "flag --%s needs a value", name);
+            return -1;
+        }
+        if (k->set == set_media_addr && !addrs_reset) {
+            c->n_media_addrs = 0;
+            addrs_reset = true;
+        }
+        if (k->set(c, val, msg, sizeof msg) < 0) {
+            snprintf(err, errlen, "--%s: %s", name, msg);
+            return -1;
+        }
+    }
+    if (c->n_media_addrs == 0) {
+        snprintf(err, errlen, "no media address configured");
+        return -1;
+    }
+    if (!!c->tls_cert[0] != !!c->tls_key[0]) {
+        snprintf(err, errlen, "tls_cert and tls_key must be set together");
+        return -1;
+    }
+    return 0;
+}

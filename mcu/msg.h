@@ -1,0 +1,19 @@
+/* The messages the signaling thread and the media workers exchange (struct mcu_msg.type). */
+#ifndef MCU_MSG_H
+#define MCU_MSG_H
+
+/* signaling -> worker */
+enum mcu_cmd {
+    CMD_PING = 1,        /* arg: sequence; the worker answers EV_PONG with the same arg */
+    CMD_SESSION_CREATE,  /* ptr: struct session_params *, owned by the worker from now on */
+    CMD_SESSION_CLOSE,   /* id: session id */
+};
+
+/* worker -> signaling */
+enum mcu_event {
+    EV_PONG = 100,       /* arg: the ping's sequence */
+    EV_SESSION_STATE,    /* id: session; arg: enum session_state */
+    EV_SESSION_CLOSED,   /* id: session; arg: enum session_close_reason */
+};
+
+#endif

@@ -1,0 +1,89 @@
+/* Start-up and shut-down order of the daemon's parts. */
+#include "mcu/server.h"
+#include "mcu/log.h"
+#include "signaling/signaling.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void stop_workers(struct server *s, int started, int inited)
+{
+    for (int i = 0; i < started; i++)
+        worker_stop(&s->workers[i]);
+    for (int i = 0; i < started; i++)
+        worker_join(&s->workers[i]);
+    for (int i = 0; i < inited; i++)
+        worker_destroy(&s->workers[i]);
+    free(s->workers);
+    s->workers = NULL;
+}
+
+int server_start(struct server *s, const struct mcu_config *cfg, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    s->cfg = *cfg;
+    s->started_ns = mono_ns();
+    if (db_open(&s->db, cfg->db_path, err, errlen) < 0)
+        return -1;
+
+    s->nworkers = config_worker_count(cfg);
+    s->workers = calloc((size_t)s->nworkers, sizeof *s->workers);
+    if (!s->workers) {
+        snprintf(err, errlen, "out of memory");
+        goto out_close_db;
+    }
+    /* The signaling object exists before the workers so they can wake it. */
+    s->sig = signaling_create(s, err, errlen);
+    if (!s->sig)
+        goto out_free_workers;
+    int inited = 0, started = 0;
+    for (; inited < s->nworkers; inited++) {
+        int rc = worker_init(&s->workers[inited], inited, cfg, signaling_wake, s->sig);
+        if (rc < 0) {
+            snprintf(err, errlen, "media worker %d: cannot start: %s", inited, strerror(-rc));
+            goto out_stop_workers;
+        }
+    }
+    for (; started < s->nworkers; started++)
+        if (worker_start(&s->workers[started]) < 0) {
+            snprintf(err, errlen, "cannot start worker thread %d", started);
+            goto out_stop_workers;
+        }
+    if (signaling_start(s->sig) < 0) {
+        snprintf(err, errlen, "cannot start the signaling thread");
+        goto out_stop_workers;
+    }
+    log_info("server", "listening on http://%s%s%s:%d/ with %d media worker%s on UDP %d-%d",
+             strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
+             strchr(cfg->listen_host, ':') ? "]" : "", signaling_port(s->sig), s->nworkers,
+             s->nworkers == 1 ? "" : "s", cfg->media_port, cfg->media_port + s->nworkers - 1);
+    return 0;
+
+out_stop_workers:
+    stop_workers(s, started, inited);
+    signaling_destroy(s->sig);
+    s->sig = NULL;
+    goto out_close_db;
+out_free_workers:
+    free(s->workers);
+    s->workers = NULL;
+out_close_db:
+    db_close(&s->db);
+    return -1;
+}
+
+void server_shutdown(struct server *s)
+{
+    /* Signaling first: nothing new reaches the workers once it has stopped. */
+    if (s->sig) {
+        signaling_stop(s->sig);
+        signaling_join(s->sig);
+    }
+    stop_workers(s, s->nworkers, s->nworkers);
+    if (s->sig)
+        signaling_destroy(s->sig);
+    s->sig = NULL;
+    db_close(&s->db);
+    log_info("server", "stopped");
+}

@@ -1,0 +1,23 @@
+/* The media engine of one worker: what happens to a datagram, a tick and a command.
+ * Called only from its worker's thread. */
+#ifndef MEDIA_ENGINE_H
+#define MEDIA_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct worker;
+struct mcu_msg;
+
+struct engine *engine_create(struct worker *w);
+void engine_destroy(struct engine *e);
+
+/* `buf` belongs to the worker's receive batch and may be modified in place (decryption). */
+void engine_on_datagram(struct engine *e, int sock, uint8_t *buf, size_t len,
+                        const struct sockaddr_storage *from, socklen_t fromlen, int64_t now_ns);
+void engine_on_tick(struct engine *e, int64_t now_ns);
+/* Commands other than the worker's own (CMD_PING). Takes ownership of m->ptr. */
+void engine_on_command(struct engine *e, struct mcu_msg *m);
+
+#endif

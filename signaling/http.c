@@ -1,0 +1,253 @@
+/* HTTP on the signaling thread: a route table for the dynamic endpoints, static files from
+ * web_root for everything else, and response bodies written one chunk per WRITEABLE
+ * callback as libwebsockets requires. */
+#include "signaling/internal.h"
+#include "mcu/log.h"
+#include "mcu/server.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define CHUNK 16384
+
+typedef int (*route_fn)(struct conn *c); /* 0: responded; 1: deferred */
+
+struct route {
+    const char *method;
+    const char *path;
+    route_fn handle;
+};
+
+static const struct route routes[] = {
+    {"GET", "/healthz", health_handle},
+    {"GET", "/metrics", metrics_handle},
+};
+
+static const struct {
+    const char *ext, *mime;
+} mimes[] = {
+    {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+    {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+    {".json", "application/json"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
+    {".ico", "image/x-icon"}, {".wav", "audio/wav"}, {".txt", "text/plain; charset=utf-8"},
+};
+
+static void http_reset(struct conn *c)
+{
+    free(c->body);
+    sbuf_free(&c->req_body);
+    free(c->pong_rtt_ns);
+    struct signaling *sig = c->sig;
+    struct lws *wsi = c->wsi;
+    memset(c, 0, sizeof *c);
+    c->sig = sig;
+    c->wsi = wsi;
+    c->kind = CONN_HTTP;
+}
+
+static int send_headers(struct conn *c)
+{
+    uint8_t buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+    if (lws_add_http_common_headers(c->wsi, (unsigned)c->status, c->ctype, c->body_len, &p, end))
+        return -1;
+    if (lws_add_http_header_by_name(c->wsi, (const unsigned char *)"cache-control:",
+                                    (const unsigned char *)"no-store", 8, &p, end))
+        return -1;
+    if (lws_finalize_write_http_header(c->wsi, start, &p, end))
+        return -1;
+    c->headers_sent = true;
+    lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+void http_respond(struct conn *c, int status, const char *ctype, char *body, size_t len)
+{
+    free(c->body);
+    c->status = status;
+    c->ctype = ctype;
+    c->body = body;
+    c->body_len = len;
+    c->body_off = 0;
+}
+
+void http_respond_json(struct conn *c, int status, char *json)
+{
+    http_respond(c, status, "application/json", json, json ? strlen(json) : 0);
+}
+
+/* Errors are JSON with a stable machine code and a human message. */
+void http_error(struct conn *c, int status, const char *code, const char *message)
+{
+    json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    http_respond_json(c, status, s);
+}
+
+void http_resume(struct conn *c)
+{
+    c->deferred = false;
+    if (send_headers(c) < 0)
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+}
+
+static const char *mime_for(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    for (size_t i = 0; dot && i < sizeof mimes / sizeof mimes[0]; i++)
+        if (!strcmp(dot, mimes[i].ext))
+            return mimes[i].mime;
+    return "application/octet-stream";
+}
+
+/* Returns 0 when lws is now sending the file, 1 if the caller should send c's response. */
+static int serve_static(struct conn *c)
+{
+    const char *root = c->sig->srv->cfg.web_root;
+    char rel[300], full[600];
+    if (c->path[0] != '/' || strstr(c->path, "..") || strchr(c->path, '\\')) {
+        http_error(c, 400, "bad_path", "the path is not allowed");
+        return 1;
+    }
+    snprintf(rel, sizeof rel, "%s", c->path);
+    size_t n = strlen(rel);
+    if (rel[n - 1] == '/')
+        snprintf(rel + n, sizeof rel - n, "index.html");
+    snprintf(full, sizeof full, "%s%s", root, rel);
+    struct stat st;
+    if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(full + strlen(full), sizeof full - strlen(full), "/index.html");
+        if (stat(full, &st) < 0)
+            goto not_found;
+    } else if (stat(full, &st) < 0 || !S_ISREG(st.st_mode)) {
+        goto not_found;
+    }
+    int rc = lws_serve_http_file(c->wsi, full, mime_for(full), NULL, 0);
+    if (rc < 0)
+        return -1;
+    return 0;
+not_found:
+    http_error(c, 404, "not_found", "no such page");
+    return 1;
+}
+
+static void read_method(struct conn *c)
+{
+    static const struct {
+        enum lws_token_indexes tok;
+        const char *name;
+    } methods[] = {
+        {WSI_TOKEN_GET_URI, "GET"}, {WSI_TOKEN_POST_URI, "POST"}, {WSI_TOKEN_PUT_URI, "PUT"},
+        {WSI_TOKEN_DELETE_URI, "DELETE"}, {WSI_TOKEN_PATCH_URI, "PATCH"},
+        {WSI_TOKEN_OPTIONS_URI, "OPTIONS"}, {WSI_TOKEN_HEAD_URI, "HEAD"},
+    };
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (lws_hdr_total_length(c->wsi, methods[i].tok) > 0) {
+            snprintf(c->method, sizeof c->method, "%s", methods[i].name);
+            return;
+        }
+    snprintf(c->method, sizeof c->method, "?");
+}
+
+/* Routes a complete request. Returns <0 to close, 0 when a response is under way. */
+static int dispatch(struct conn *c)
+{
+    bool path_known = false;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (strcmp(routes[i].path, c->path))
+            continue;
+        path_known = true;
+        if (strcmp(routes[i].method, c->method))
+            continue;
+        if (routes[i].handle(c) == 1) {
+            c->deferred = true;
+            return 0;
+        }
+        return send_headers(c);
+    }
+    if (path_known) {
+        http_error(c, 405, "method_not_allowed", "this method is not allowed here");
+        return send_headers(c);
+    }
+    if (!strncmp(c->path, "/api/", 5)) {
+        http_error(c, 404, "not_found", "no such API endpoint");
+        return send_headers(c);
+    }
+    if (strcmp(c->method, "GET") && strcmp(c->method, "HEAD")) {
+        http_error(c, 405, "method_not_allowed", "static files are read-only");
+        return send_headers(c);
+    }
+    int rc = serve_static(c);
+    return rc == 1 ? send_headers(c) : rc;
+}
+
+static int write_body(struct conn *c)
+{
+    uint8_t buf[LWS_PRE + CHUNK];
+    size_t left = c->body_len - c->body_off;
+    size_t n = left > CHUNK ? CHUNK : left;
+    if (n)
+        memcpy(buf + LWS_PRE, c->body + c->body_off, n);
+    c->body_off += n;
+    bool last = c->body_off == c->body_len;
+    if (lws_write(c->wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+        return -1;
+    if (!last) {
+        lws_callback_on_writable(c->wsi);
+        return 0;
+    }
+    http_reset(c);
+    return lws_http_transaction_completed(c->wsi) ? -1 : 0;
+}
+
+int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    struct conn *c = user;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        c->wsi = wsi;
+        c->sig = lws_context_user(lws_get_context(wsi));
+        http_reset(c);
+        snprintf(c->path, sizeof c->path, "%s", (const char *)in);
+        read_method(c);
+        if (!strcmp(c->method, "POST") || !strcmp(c->method, "PUT") || !strcmp(c->method, "PATCH"))
+            return 0; /* wait for the body */
+        return dispatch(c) < 0 ? -1 : 0;
+    case LWS_CALLBACK_HTTP_BODY:
+        if (c->req_body.len + len > (1u << 20)) {
+            http_error(c, 413, "body_too_large", "request body is larger than 1 MiB");
+            return send_headers(c) < 0 ? -1 : 0;
+        }
+        sbuf_append(&c->req_body, in, len);
+        return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (c->headers_sent)
+            return 0;
+        return dispatch(c) < 0 ? -1 : 0;
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (!c || !c->headers_sent || c->deferred)
+            return 0;
+        return write_body(c) < 0 ? -1 : 0;
+    case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_TIMER:
+        if (c && c->deferred)
+            health_on_timeout(c);
+        return 0;
+    case LWS_CALLBACK_CLOSED_HTTP:
+        if (c && c->kind == CONN_HTTP) {
+            health_forget(c);
+            free(c->body);
+            free(c->pong_rtt_ns);
+            sbuf_free(&c->req_body);
+            c->body = NULL;
+            c->pong_rtt_ns = NULL;
+            c->kind = CONN_NONE;
+        }
+        return 0;
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}

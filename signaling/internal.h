@@ -1,0 +1,73 @@
+/* Shared between the signaling thread's modules (signaling.c, http.c, health.c, ...);
+ * not an API for the rest of the program. Everything here is touched by the signaling
+ * thread only, except `stop`. */
+#ifndef SIGNALING_INTERNAL_H
+#define SIGNALING_INTERNAL_H
+
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mcu/msg.h"
+#include "mcu/sbuf.h"
+#include "mcu/spsc.h"
+
+struct server;
+
+enum conn_kind { CONN_NONE = 0, CONN_HTTP, CONN_WS };
+
+/* Per-connection state, allocated and zeroed by lws (per_session_data_size). An HTTP
+ * keep-alive connection reuses it for each transaction: http_reset clears it. */
+struct conn {
+    enum conn_kind kind;
+    struct lws *wsi;
+    struct signaling *sig;
+    /* HTTP request */
+    char method[8];            /* GET, POST, ... */
+    char path[256];            /* URI path without the query */
+    struct sbuf req_body;      /* request body as received */
+    /* HTTP response */
+    int status;
+    const char *ctype;         /* static string */
+    char *body;                /* owned */
+    size_t body_len, body_off;
+    bool headers_sent;
+    /* a response waiting for the workers (e.g. /healthz pings) */
+    bool deferred;
+    struct conn *next_deferred;
+    uint64_t ping_id;
+    int64_t ping_sent_ns;
+    int pongs;
+    int64_t *pong_rtt_ns;      /* one per worker, -1 until answered; owned */
+};
+
+struct signaling {
+    struct server *srv;
+    struct lws_context *ctx;
+    struct lws_vhost *vhost;
+    pthread_t thread;
+    bool started;
+    _Atomic bool stop;
+    uint64_t next_id;          /* ids for pings and sessions */
+    struct conn *deferred;     /* connections waiting on worker replies */
+};
+
+/* http.c */
+int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
+void http_respond(struct conn *c, int status, const char *ctype, char *body, size_t len);
+void http_respond_json(struct conn *c, int status, char *json); /* takes json (malloc'd) */
+void http_error(struct conn *c, int status, const char *code, const char *message);
+void http_resume(struct conn *c); /* a deferred response is ready: write it */
+
+/* health.c */
+int health_handle(struct conn *c);       /* GET /healthz: pings every worker, defers */
+void health_on_pong(struct signaling *sig, const struct mcu_msg *m);
+void health_on_timeout(struct conn *c);  /* replies with whoever answered */
+void health_forget(struct conn *c);      /* the connection closed while waiting */
+
+/* metrics.c */
+int metrics_handle(struct conn *c);      /* GET /metrics */
+
+#endif
