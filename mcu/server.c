@@ -1,6 +1,8 @@
 /* Start-up and shut-down order of the daemon's parts. */
 #include "mcu/server.h"
 #include "mcu/log.h"
+#include "media/dtls.h"
+#include "media/srtp.h"
 #include "signaling/signaling.h"
 
 #include <stdio.h>
@@ -27,6 +29,11 @@ int server_start(struct server *s, const struct mcu_config *cfg, char *err, size
     if (db_open(&s->db, cfg->db_path, err, errlen) < 0)
         return -1;
 
+    if (srtpx_init() < 0 || !(s->identity = dtls_identity_new())) {
+        snprintf(err, errlen, "cannot initialise DTLS/SRTP");
+        goto out_close_db;
+    }
+    log_info("server", "DTLS certificate fingerprint sha-256 %s", dtls_identity_fingerprint(s->identity));
     s->nworkers = config_worker_count(cfg);
     s->workers = calloc((size_t)s->nworkers, sizeof *s->workers);
     if (!s->workers) {
@@ -44,6 +51,7 @@ int server_start(struct server *s, const struct mcu_config *cfg, char *err, size
             snprintf(err, errlen, "media worker %d: cannot start: %s", inited, strerror(-rc));
             goto out_stop_workers;
         }
+        s->workers[inited].identity = s->identity;
     }
     for (; started < s->nworkers; started++)
         if (worker_start(&s->workers[started]) < 0) {
@@ -69,6 +77,8 @@ out_free_workers:
     free(s->workers);
     s->workers = NULL;
 out_close_db:
+    dtls_identity_free(s->identity);
+    s->identity = NULL;
     db_close(&s->db);
     return -1;
 }
@@ -84,6 +94,8 @@ void server_shutdown(struct server *s)
     if (s->sig)
         signaling_destroy(s->sig);
     s->sig = NULL;
+    dtls_identity_free(s->identity);
+    s->identity = NULL;
     db_close(&s->db);
     log_info("server", "stopped");
 }

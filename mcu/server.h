@@ -17,6 +17,7 @@ struct server {
     int nworkers;
     struct signaling *sig;   /* the signaling thread and its lws context */
     struct db db;            /* owned by the signaling thread once started */
+    struct dtls_identity *identity; /* the DTLS certificate every session presents */
     int64_t started_ns;      /* CLOCK_MONOTONIC at start */
 };
 

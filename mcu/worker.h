@@ -52,6 +52,7 @@ struct worker {
     worker_notify_fn notify;
     void *notify_arg;
     struct engine *engine;              /* media state, owned by the worker thread */
+    struct dtls_identity *identity;     /* shared certificate, set before worker_start */
     struct worker_tx tx;                /* outgoing batch, worker thread only */
     int64_t tick_start_ns;              /* first tick's due time */
     int64_t tick_count;                 /* due ticks so far, including missed ones */

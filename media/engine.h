@@ -17,7 +17,15 @@ void engine_destroy(struct engine *e);
 void engine_on_datagram(struct engine *e, int sock, uint8_t *buf, size_t len,
                         const struct sockaddr_storage *from, socklen_t fromlen, int64_t now_ns);
 void engine_on_tick(struct engine *e, int64_t now_ns);
-/* Commands other than the worker's own (CMD_PING). Takes ownership of m->ptr. */
+/* Commands other than the worker's own (CMD_PING). Takes ownership of m->ptr. A NULL
+ * engine only releases the payload (the worker is shutting down). */
 void engine_on_command(struct engine *e, struct mcu_msg *m);
+
+/* For the conference logic (echo.c, later the mixer and router), on the worker thread. */
+#include "mcu/stats.h"
+struct peer;
+uint8_t *engine_tx_reserve(struct engine *e);                  /* WORKER_PKT_MAX bytes */
+void engine_tx_commit(struct engine *e, struct peer *p, size_t len); /* to p's selected address */
+void engine_drop(struct engine *e, enum drop_reason r);
 
 #endif

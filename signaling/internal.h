@@ -41,6 +41,13 @@ struct conn {
     int64_t ping_sent_ns;
     int pongs;
     int64_t *pong_rtt_ns;      /* one per worker, -1 until answered; owned */
+    /* WebSocket endpoint (ws.c) */
+    struct sbuf ws_rx;         /* a message being reassembled from fragments */
+    struct ws_out *outq, *outq_tail; /* messages waiting for WRITEABLE, owned */
+    size_t outq_len;
+    uint64_t session_id;       /* 0 = not in a session */
+    int session_worker;
+    struct conn *ws_prev, *ws_next; /* the signaling thread's list of endpoints */
 };
 
 struct signaling {
@@ -52,6 +59,8 @@ struct signaling {
     _Atomic bool stop;
     uint64_t next_id;          /* ids for pings and sessions */
     struct conn *deferred;     /* connections waiting on worker replies */
+    struct conn *endpoints;    /* WebSocket endpoints */
+    int next_worker;           /* round-robin placement of new sessions */
 };
 
 /* http.c */
@@ -66,6 +75,11 @@ int health_handle(struct conn *c);       /* GET /healthz: pings every worker, de
 void health_on_pong(struct signaling *sig, const struct mcu_msg *m);
 void health_on_timeout(struct conn *c);  /* replies with whoever answered */
 void health_forget(struct conn *c);      /* the connection closed while waiting */
+
+/* ws.c: the endpoint protocol at /ws */
+int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
+void ws_on_session_event(struct signaling *sig, const struct mcu_msg *m);
+void ws_close_all_sessions(struct signaling *sig);
 
 /* metrics.c */
 int metrics_handle(struct conn *c);      /* GET /metrics */

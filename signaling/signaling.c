@@ -17,6 +17,10 @@ static void dispatch_event(struct signaling *sig, struct mcu_msg *m)
     case EV_PONG:
         health_on_pong(sig, m);
         break;
+    case EV_SESSION_STATE:
+    case EV_SESSION_CLOSED:
+        ws_on_session_event(sig, m);
+        break;
     default:
         log_warn("signaling", "unhandled event %u from worker %u", m->type, m->worker);
         free(m->ptr);
@@ -42,7 +46,16 @@ static int callback_main(struct lws *wsi, enum lws_callback_reasons reason, void
             drain_events(sig);
         return 0;
     }
-    return http_callback(wsi, reason, user, in, len);
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+    case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_RECEIVE:
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+    case LWS_CALLBACK_CLOSED:
+        return ws_callback(wsi, reason, user, in, len);
+    default:
+        return http_callback(wsi, reason, user, in, len);
+    }
 }
 
 static const struct lws_protocols protocols[] = {

@@ -1,0 +1,371 @@
+/* The endpoint protocol: JSON messages over the WebSocket at /ws (docs/protocol.md).
+ * Requests are dispatched from a table {type, handler}; each connection has a queue of
+ * outgoing messages written one per WRITEABLE callback. A join turns an SDP offer into an
+ * answer here and hands the new session to a media worker. */
+#include "signaling/internal.h"
+#include "mcu/log.h"
+#include "mcu/server.h"
+#include "media/dtls.h"
+#include "media/sdp.h"
+#include "media/session.h"
+
+#include <jansson.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WS_MAX_MESSAGE (256 * 1024)
+#define WS_MAX_QUEUE 256
+#define ANSWER_MAX 16384
+
+struct ws_out {
+    struct ws_out *next;
+    size_t len;
+    unsigned char data[]; /* LWS_PRE bytes of headroom, then the text */
+};
+
+static void send_json(struct conn *c, json_t *j) /* takes j */
+{
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!s)
+        return;
+    size_t n = strlen(s);
+    if (c->outq_len >= WS_MAX_QUEUE) { /* a client that does not read: let it go */
+        free(s);
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        return;
+    }
+    struct ws_out *o = malloc(sizeof *o + LWS_PRE + n);
+    if (!o) {
+        free(s);
+        return;
+    }
+    o->next = NULL;
+    o->len = n;
+    memcpy(o->data + LWS_PRE, s, n);
+    free(s);
+    if (c->outq_tail)
+        c->outq_tail->next = o;
+    else
+        c->outq = o;
+    c->outq_tail = o;
+    c->outq_len++;
+    lws_callback_on_writable(c->wsi);
+}
+
+static void send_error(struct conn *c, json_t *req_id, const char *code, const char *message)
+{
+    json_t *j = json_pack("{s:s,s:s,s:s}", "type", "error", "code", code, "message", message);
+    if (req_id)
+        json_object_set(j, "id", req_id);
+    send_json(c, j);
+}
+
+static void random_token(char *out, size_t n)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned char r[128];
+    RAND_bytes(r, (int)n);
+    for (size_t i = 0; i < n; i++)
+        out[i] = alphabet[r[i] & 63];
+    out[n] = 0;
+}
+
+static uint32_t random_ssrc(void)
+{
+    uint32_t v = 0;
+    while (!v)
+        RAND_bytes((unsigned char *)&v, sizeof v);
+    return v;
+}
+
+/* Our host candidates: every media socket of the worker, plus the announced address. */
+static size_t candidates(const struct server *srv, const struct worker *w, sdp_candidate_t *out, size_t cap)
+{
+    size_t n = 0;
+    for (int i = 0; i < w->nsocks && n < cap; i++) {
+        const char *a = w->socks[i].addr_text;
+        if (!strcmp(a, "::") || !strcmp(a, "0.0.0.0"))
+            continue; /* a wildcard is not reachable as such: announce_addr stands for it */
+        if (strlen(a) >= sizeof out[n].address)
+            continue;
+        memcpy(out[n].address, a, strlen(a) + 1);
+        out[n++].port = (uint16_t)w->socks[i].port;
+    }
+    const char *ann = srv->cfg.announce_addr;
+    if (ann[0] && n < cap && strlen(ann) < sizeof out[n].address) {
+        memcpy(out[n].address, ann, strlen(ann) + 1);
+        out[n++].port = (uint16_t)w->port;
+    }
+    return n;
+}
+
+/* join {conference, sdp}: answer the offer and start a session on a worker. */
+static void handle_join(struct conn *c, json_t *req, json_t *id)
+{
+    struct signaling *sig = c->sig;
+    struct server *srv = sig->srv;
+    const char *conference = json_string_value(json_object_get(req, "conference"));
+    const char *offer_text = json_string_value(json_object_get(req, "sdp"));
+    if (!conference || !offer_text)
+        return send_error(c, id, "bad_request", "join needs 'conference' and 'sdp' strings");
+    if (c->session_id)
+        return send_error(c, id, "already_joined", "this connection is already in a session; leave first");
+    if (strcmp(conference, "echo"))
+        return send_error(c, id, "unknown_conference", "no such conference");
+
+    sdp_offer_t *offer = malloc(sizeof *offer);
+    sdp_choice_t *choice = malloc(sizeof *choice);
+    char *answer = malloc(ANSWER_MAX);
+    struct session_params *sp = calloc(1, sizeof *sp);
+    if (!offer || !choice || !answer || !sp) {
+        send_error(c, id, "internal", "out of memory");
+        goto out_free;
+    }
+    int rc = sdp_parse_offer(offer_text, strlen(offer_text), offer);
+    if (rc < 0) {
+        send_error(c, id, "bad_offer", sdp_strerror(rc));
+        goto out_free;
+    }
+    int wi = sig->next_worker++ % srv->nworkers;
+    struct worker *w = &srv->workers[wi];
+    sdp_candidate_t cands[8];
+    size_t ncand = candidates(srv, w, cands, 8);
+
+    sp->id = ++sig->next_id;
+    sp->mode = SESSION_MODE_ECHO;
+    sp->dtls_server = true;
+    random_token(sp->local_ufrag, 8);
+    random_token(sp->local_pwd, 24);
+    sp->audio_ssrc_out = random_ssrc();
+    sp->video_ssrc_out = random_ssrc();
+    char cname[17], stream[17];
+    random_token(cname, 16);
+    random_token(stream, 16);
+    for (size_t i = 0; i < sizeof cname - 1; i++) /* msid tokens: keep them alphanumeric */
+        if (stream[i] == '+' || stream[i] == '/')
+            stream[i] = 'x';
+    sdp_answer_params_t ap = {
+        .ice_ufrag = sp->local_ufrag, .ice_pwd = sp->local_pwd,
+        .fingerprint = dtls_identity_fingerprint(srv->identity),
+        .candidates = cands, .n_candidates = ncand, .setup = SDP_SETUP_PASSIVE,
+        .session_id = sp->id, .session_version = 1,
+        .codecs = SDP_CODEC_OPUS | SDP_CODEC_VP8 | SDP_CODEC_VP9, .cname = cname,
+    };
+    bool have_audio = false, have_video = false;
+    for (int i = 0; i < offer->n_m; i++) {
+        if (offer->m[i].kind == SDP_KIND_AUDIO && !have_audio) {
+            ap.send[i] = (sdp_send_t){sp->audio_ssrc_out, 0, stream, "echo-audio"};
+            have_audio = true;
+        } else if (offer->m[i].kind == SDP_KIND_VIDEO && !have_video) {
+            ap.send[i] = (sdp_send_t){sp->video_ssrc_out, 0, stream, "echo-video"};
+            have_video = true;
+        }
+    }
+    rc = sdp_build_answer_ex(offer, &ap, answer, ANSWER_MAX, choice);
+    if (rc < 0) {
+        send_error(c, id, "bad_offer", sdp_strerror(rc));
+        goto out_free;
+    }
+    snprintf(sp->remote_ufrag, sizeof sp->remote_ufrag, "%s", offer->tp.ice_ufrag);
+    snprintf(sp->remote_fp, sizeof sp->remote_fp, "%s", offer->tp.fp_hex);
+    sp->dtls_server = choice->our_setup == SDP_SETUP_PASSIVE;
+    sp->opus_pt = choice->opus_pt;
+    sp->vp8_pt = choice->vp8_pt;
+    sp->vp9_pt = choice->vp9_pt;
+
+    uint64_t sid = sp->id;
+    struct mcu_msg m = {.type = CMD_SESSION_CREATE, .worker = (uint32_t)wi, .id = sid, .ptr = sp};
+    if (!worker_send_cmd(w, &m)) {
+        send_error(c, id, "busy", "the media worker is overloaded; try again");
+        goto out_free;
+    }
+    sp = NULL; /* the worker owns it now */
+    c->session_id = sid;
+    c->session_worker = wi;
+    char sid_text[24];
+    snprintf(sid_text, sizeof sid_text, "%lu", (unsigned long)sid);
+    json_t *j = json_pack("{s:s,s:s,s:s}", "type", "answer", "session", sid_text, "sdp", answer);
+    if (id)
+        json_object_set(j, "id", id);
+    send_json(c, j);
+    log_info("ws", "session %s: echo on worker %d", sid_text, wi);
+out_free:
+    free(sp);
+    free(answer);
+    free(choice);
+    free(offer);
+}
+
+static void end_session(struct conn *c)
+{
+    if (!c->session_id)
+        return;
+    struct worker *w = &c->sig->srv->workers[c->session_worker];
+    struct mcu_msg m = {.type = CMD_SESSION_CLOSE, .worker = (uint32_t)c->session_worker, .id = c->session_id};
+    if (!worker_send_cmd(w, &m))
+        log_warn("ws", "session %lu: close command lost (queue full); consent will expire it",
+                 (unsigned long)c->session_id);
+    c->session_id = 0;
+}
+
+static void handle_leave(struct conn *c, json_t *req, json_t *id)
+{
+    (void)req;
+    if (!c->session_id)
+        return send_error(c, id, "not_joined", "this connection is not in a session");
+    end_session(c);
+    json_t *j = json_pack("{s:s}", "type", "left");
+    if (id)
+        json_object_set(j, "id", id);
+    send_json(c, j);
+}
+
+static void handle_ping(struct conn *c, json_t *req, json_t *id)
+{
+    (void)req;
+    json_t *j = json_pack("{s:s}", "type", "pong");
+    if (id)
+        json_object_set(j, "id", id);
+    send_json(c, j);
+}
+
+static const struct {
+    const char *type;
+    void (*handle)(struct conn *c, json_t *req, json_t *id);
+} handlers[] = {
+    {"join", handle_join},
+    {"leave", handle_leave},
+    {"ping", handle_ping},
+};
+
+static void on_message(struct conn *c, const char *text, size_t len)
+{
+    json_error_t jerr;
+    json_t *req = json_loadb(text, len, 0, &jerr);
+    if (!req || !json_is_object(req)) {
+        send_error(c, NULL, "bad_json", req ? "a message must be a JSON object" : jerr.text);
+        json_decref(req);
+        return;
+    }
+    json_t *id = json_object_get(req, "id");
+    const char *type = json_string_value(json_object_get(req, "type"));
+    if (!type) {
+        send_error(c, id, "bad_request", "a message needs a 'type' string");
+    } else {
+        size_t i = 0;
+        for (; i < sizeof handlers / sizeof handlers[0]; i++)
+            if (!strcmp(handlers[i].type, type)) {
+                handlers[i].handle(c, req, id);
+                break;
+            }
+        if (i == sizeof handlers / sizeof handlers[0])
+            send_error(c, id, "unknown_type", "unknown message type");
+    }
+    json_decref(req);
+}
+
+static struct conn *find_endpoint(struct signaling *sig, uint64_t session_id)
+{
+    for (struct conn *c = sig->endpoints; c; c = c->ws_next)
+        if (c->session_id == session_id)
+            return c;
+    return NULL;
+}
+
+void ws_on_session_event(struct signaling *sig, const struct mcu_msg *m)
+{
+    struct conn *c = find_endpoint(sig, m->id);
+    if (!c)
+        return; /* the endpoint has gone already */
+    char sid[24];
+    snprintf(sid, sizeof sid, "%lu", (unsigned long)m->id);
+    if (m->type == EV_SESSION_STATE) {
+        send_json(c, json_pack("{s:s,s:s,s:s}", "type", "state", "session", sid, "state",
+                               session_state_name((enum session_state)m->arg)));
+    } else {
+        c->session_id = 0;
+        send_json(c, json_pack("{s:s,s:s,s:s}", "type", "closed", "session", sid, "reason",
+                               session_close_reason_name((enum session_close_reason)m->arg)));
+    }
+}
+
+static void ws_free(struct conn *c)
+{
+    end_session(c);
+    while (c->outq) {
+        struct ws_out *o = c->outq;
+        c->outq = o->next;
+        free(o);
+    }
+    c->outq_tail = NULL;
+    c->outq_len = 0;
+    sbuf_free(&c->ws_rx);
+    if (c->ws_prev)
+        c->ws_prev->ws_next = c->ws_next;
+    else if (c->sig && c->sig->endpoints == c)
+        c->sig->endpoints = c->ws_next;
+    if (c->ws_next)
+        c->ws_next->ws_prev = c->ws_prev;
+    c->ws_prev = c->ws_next = NULL;
+    c->kind = CONN_NONE;
+}
+
+int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    struct conn *c = user;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        char uri[64] = "";
+        lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
+        return strcmp(uri, "/ws") ? 1 : 0; /* nonzero refuses the upgrade */
+    }
+    case LWS_CALLBACK_ESTABLISHED:
+        memset(c, 0, sizeof *c);
+        c->kind = CONN_WS;
+        c->wsi = wsi;
+        c->sig = lws_context_user(lws_get_context(wsi));
+        c->ws_next = c->sig->endpoints;
+        if (c->ws_next)
+            c->ws_next->ws_prev = c;
+        c->sig->endpoints = c;
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        if (c->ws_rx.len + len > WS_MAX_MESSAGE) {
+            sbuf_free(&c->ws_rx);
+            send_error(c, NULL, "too_large", "messages are limited to 256 KiB");
+            return 0;
+        }
+        sbuf_append(&c->ws_rx, in, len);
+        if (!lws_is_final_fragment(wsi))
+            return 0;
+        if (!lws_frame_is_binary(wsi) && c->ws_rx.p)
+            on_message(c, c->ws_rx.p, c->ws_rx.len);
+        else
+            send_error(c, NULL, "bad_json", "messages are JSON text frames");
+        sbuf_free(&c->ws_rx);
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE: {
+        struct ws_out *o = c->outq;
+        if (!o)
+            return 0;
+        if (lws_write(wsi, o->data + LWS_PRE, o->len, LWS_WRITE_TEXT) < (int)o->len)
+            return -1;
+        c->outq = o->next;
+        if (!c->outq)
+            c->outq_tail = NULL;
+        c->outq_len--;
+        free(o);
+        if (c->outq)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
+    case LWS_CALLBACK_CLOSED:
+        if (c && c->kind == CONN_WS)
+            ws_free(c);
+        return 0;
+    default:
+        return 0;
+    }
+}
