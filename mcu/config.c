@@ -107,6 +107,7 @@ static int set_media_addr(struct mcu_config *c, const char *v, char *err, size_t
 INT_SETTER(set_media_port, media_port, 0, 65535)
 INT_SETTER(set_workers, workers, 0, 256)
 INT_SETTER(set_queue_depth, queue_depth, 16, 1 << 20)
+INT_SETTER(set_consent_timeout, consent_timeout_ms, 200, 600000)
 STR_SETTER(set_announce, announce_addr)
 STR_SETTER(set_db, db_path)
 STR_SETTER(set_web_root, web_root)
@@ -156,6 +157,8 @@ static const struct key keys[] = {
     {"syslog", "MCU_SYSLOG", "BOOL", set_syslog, "also log to syslog (default false)"},
     {"queue_depth", "MCU_QUEUE_DEPTH", "N", set_queue_depth,
      "slots in each signaling<->worker queue (default 4096)"},
+    {"consent_timeout_ms", "MCU_CONSENT_TIMEOUT_MS", "MS", set_consent_timeout,
+     "a session with no ICE check for this long is closed (RFC 7675; default 30000)"},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -172,6 +175,7 @@ void config_defaults(struct mcu_config *c)
     strcpy(c->web_root, "web");
     c->log_level = LOG_LVL_INFO;
     c->queue_depth = 4096;
+    c->consent_timeout_ms = 30000;
 }
 
 static const struct key *find_key(const char *name)

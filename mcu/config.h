@@ -25,6 +25,7 @@ struct mcu_config {
     int log_level;                                        /* enum log_level */
     bool syslog;                                          /* also log to syslog */
     int queue_depth;                                      /* slots in each thread queue */
+    int consent_timeout_ms;                               /* ICE consent lifetime (RFC 7675) */
 };
 
 void config_defaults(struct mcu_config *c);

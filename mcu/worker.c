@@ -96,6 +96,7 @@ int worker_init(struct worker *w, int index, const struct mcu_config *cfg,
     /* media_port 0 asks for ephemeral ports (tests that run servers side by side). */
     w->port = cfg->media_port ? cfg->media_port + index : 0;
     w->notify = notify;
+    w->consent_timeout_ns = (int64_t)cfg->consent_timeout_ms * 1000000LL;
     w->notify_arg = notify_arg;
     w->epfd = w->evfd = w->tfd = -1;
     int rc;

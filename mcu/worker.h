@@ -46,6 +46,7 @@ struct worker {
     struct worker_sock socks[WORKER_MAX_SOCKS];
     int nsocks;
     int port;                           /* UDP port of the first socket */
+    int64_t consent_timeout_ns;         /* from the configuration */
     struct spsc cmdq;                   /* signaling -> worker */
     struct spsc evq;                    /* worker -> signaling */
     _Atomic bool stop;                  /* set by worker_stop */

@@ -15,7 +15,6 @@
 #include <string.h>
 
 #define BUCKETS 4096 /* power of two */
-#define CONSENT_TIMEOUT_NS (30LL * 1000000000LL)
 #define HOUSEKEEPING_TICKS 10 /* consent and timers every 200 ms */
 
 struct engine {
@@ -351,7 +350,7 @@ static void housekeeping(struct engine *e, int64_t now)
     struct peer *next;
     for (struct peer *p = e->peers; p; p = next) {
         next = p->next;
-        if (now - p->consent_ns > CONSENT_TIMEOUT_NS) {
+        if (now - p->consent_ns > e->w->consent_timeout_ns) {
             peer_close(e, p, CLOSE_CONSENT_EXPIRED);
             continue;
         }
