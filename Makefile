@@ -31,6 +31,15 @@ FUZZERS := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 BENCHES := $(BENCH_SRC:bench/%.c=build/bench/%)
 TOOLS := $(TOOL_SRC:tools/%.c=build/%)
 
+# Quiet by default; `make V=1` prints full command lines.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @echo "  $(1) $@"
+endif
+
 .PHONY: all asan deps run test unit integration fuzz fuzz-quick bench clean
 all: build/mcu $(TOOLS)
 
@@ -38,39 +47,48 @@ deps:
 	@bash scripts/deps.sh
 
 build/mcu: $(REL_O) build/obj/mcu/main.o
-	$(CC) -o $@ $^ $(LIBS)
+	$(call say,LD)
+	$(Q)$(CC) -o $@ $^ $(LIBS)
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_CFLAGS) -c -o $@ $<
+	$(call say,CC)
+	$(Q)$(CC) $(REL_CFLAGS) -c -o $@ $<
 
 asan: build/asan/mcu $(TESTS)
 
 build/asan/mcu: $(ASAN_O) build/asan/obj/mcu/main.o
-	$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS)
+	$(call say,LD)
+	$(Q)$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS)
 
 build/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -c -o $@ $<
+	$(call say,CC)
+	$(Q)$(CC) $(ASAN_CFLAGS) -c -o $@ $<
 
 build/asan/tests/%: tests/unit/%.c $(ASAN_O)
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -o $@ $< $(ASAN_O) $(LIBS) -lcmocka
+	$(call say,LD)
+	$(Q)$(CC) $(ASAN_CFLAGS) -o $@ $< $(ASAN_O) $(LIBS) -lcmocka
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -c -o $@ $<
+	$(call say,CC)
+	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
 
 build/fuzz/%: fuzz/%.c $(FUZZ_O)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_O) $(LIBS)
+	$(call say,LD)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_O) $(LIBS)
 
 build/bench/%: bench/%.c $(REL_O)
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_CFLAGS) -o $@ $< $(REL_O) $(LIBS)
+	$(call say,LD)
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $< $(REL_O) $(LIBS)
 
 build/%: tools/%.c $(REL_O)
-	$(CC) $(REL_CFLAGS) -o $@ $< $(REL_O) $(LIBS)
+	$(call say,LD)
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $< $(REL_O) $(LIBS)
 
 # Start the server for a person to use: loopback HTTP on 8080, database under var/.
 run: deps

@@ -85,15 +85,23 @@ out_close_db:
 
 void server_shutdown(struct server *s)
 {
-    /* Signaling first: nothing new reaches the workers once it has stopped. */
+    /* 1. The signaling thread stops: nothing new reaches the workers.
+     * 2. The worker threads stop: nothing calls back into signaling any more.
+     * 3. The lws context is destroyed: its close callbacks may still queue commands to the
+     *    (stopped, not yet freed) workers, which is harmless.
+     * 4. Only then is any memory freed. */
     if (s->sig) {
         signaling_stop(s->sig);
         signaling_join(s->sig);
     }
-    stop_workers(s, s->nworkers, s->nworkers);
+    for (int i = 0; i < s->nworkers; i++)
+        worker_stop(&s->workers[i]);
+    for (int i = 0; i < s->nworkers; i++)
+        worker_join(&s->workers[i]);
     if (s->sig)
         signaling_destroy(s->sig);
     s->sig = NULL;
+    stop_workers(s, 0, s->nworkers);
     dtls_identity_free(s->identity);
     s->identity = NULL;
     db_close(&s->db);

@@ -43,6 +43,7 @@ struct conn {
     int64_t *pong_rtt_ns;      /* one per worker, -1 until answered; owned */
     /* WebSocket endpoint (ws.c) */
     struct sbuf ws_rx;         /* a message being reassembled from fragments */
+    bool ws_skip;              /* discarding the rest of an oversized message */
     struct ws_out *outq, *outq_tail; /* messages waiting for WRITEABLE, owned */
     size_t outq_len;
     uint64_t session_id;       /* 0 = not in a session */
@@ -79,7 +80,6 @@ void health_forget(struct conn *c);      /* the connection closed while waiting 
 /* ws.c: the endpoint protocol at /ws */
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 void ws_on_session_event(struct signaling *sig, const struct mcu_msg *m);
-void ws_close_all_sessions(struct signaling *sig);
 
 /* metrics.c */
 int metrics_handle(struct conn *c);      /* GET /metrics */

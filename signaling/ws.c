@@ -332,8 +332,13 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         c->sig->endpoints = c;
         return 0;
     case LWS_CALLBACK_RECEIVE:
+        if (c->ws_skip) { /* the rest of a message already refused */
+            c->ws_skip = !lws_is_final_fragment(wsi);
+            return 0;
+        }
         if (c->ws_rx.len + len > WS_MAX_MESSAGE) {
             sbuf_free(&c->ws_rx);
+            c->ws_skip = !lws_is_final_fragment(wsi);
             send_error(c, NULL, "too_large", "messages are limited to 256 KiB");
             return 0;
         }

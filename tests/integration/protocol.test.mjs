@@ -1,0 +1,144 @@
+// The endpoint protocol at /ws as a client sees it: a join answered with an ICE-lite SDP
+// answer, every error code for bad input (with nothing changed), leave, and a server that
+// shuts down cleanly while a session is open.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { ROOT, startServer, stopServer, sanitizerReport, sleep, getJson } from './lib.mjs';
+
+const offer = (name) => readFileSync(path.join(ROOT, 'tests/data/sdp', name), 'utf8');
+
+// A WebSocket client that queues what the server says.
+async function connect(srv, urlPath = '/ws') {
+  const ws = new WebSocket(`ws://127.0.0.1:${srv.port}${urlPath}`);
+  const inbox = [];
+  let waiter = null;
+  ws.on('message', (d) => { inbox.push(JSON.parse(d.toString())); if (waiter) waiter(); });
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  ws.next = async (ms = 3000) => {
+    const deadline = Date.now() + ms;
+    while (!inbox.length) {
+      if (Date.now() > deadline) throw new Error('no message from the server');
+      await new Promise((r) => { waiter = r; setTimeout(r, 50); });
+    }
+    return inbox.shift();
+  };
+  ws.ask = async (msg) => { ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg)); return ws.next(); };
+  ws.pending = () => inbox.length;
+  return ws;
+}
+
+test('join echo with a recorded Chromium offer returns an ICE-lite answer', async () => {
+  const srv = await startServer({ workers: 2 });
+  try {
+    const ws = await connect(srv);
+    const ans = await ws.ask({ type: 'join', conference: 'echo', sdp: offer('chromium_av.sdp'), id: 7 });
+    assert.equal(ans.type, 'answer', JSON.stringify(ans));
+    assert.equal(ans.id, 7);
+    assert.match(ans.session, /^\d+$/);
+    const sdp = ans.sdp;
+    assert.match(sdp, /a=ice-lite/);
+    assert.match(sdp, /a=setup:passive/);
+    assert.match(sdp, /a=fingerprint:sha-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}/);
+    assert.match(sdp, /a=group:BUNDLE/);
+    assert.match(sdp, /a=rtpmap:\d+ opus\/48000\/2/);
+    assert.match(sdp, /a=rtpmap:\d+ VP8\/90000/);
+    const ports = srv.health.workers.map((w) => w.udp_port);
+    const cands = [...sdp.matchAll(/a=candidate:\S+ 1 udp \d+ (\S+) (\d+) typ host/g)];
+    assert.ok(cands.length >= 2, 'IPv4 and IPv6 host candidates');
+    assert.ok(cands.some((c) => c[1] === '127.0.0.1') && cands.some((c) => c[1] === '::1'));
+    assert.ok(cands.every((c) => ports.includes(Number(c[2]))), 'candidates name a worker port');
+    const health = (await getJson(`${srv.base}/healthz`)).json;
+    assert.ok(health.workers.length === 2);
+    ws.close();
+  } finally {
+    assert.equal((await stopServer(srv)).code, 0, srv.stderr);
+  }
+});
+
+test('bad requests get JSON errors with stable codes, and change nothing', async () => {
+  const srv = await startServer({ workers: 1 });
+  try {
+    const ws = await connect(srv);
+    const cases = [
+      ['{not json', 'bad_json'],
+      [[1, 2], 'bad_json'],
+      [{ hello: 1 }, 'bad_request'],
+      [{ type: 'dance' }, 'unknown_type'],
+      [{ type: 'join', conference: 'echo' }, 'bad_request'],
+      [{ type: 'join', conference: 'nowhere', sdp: offer('chromium_av.sdp') }, 'unknown_conference'],
+      [{ type: 'join', conference: 'echo', sdp: 'v=0\r\nnonsense' }, 'bad_offer'],
+      [{ type: 'join', conference: 'echo', sdp: offer('chromium_av.sdp').replace(/a=group:BUNDLE[^\r\n]*\r?\n/, '') }, 'bad_offer'],
+      [{ type: 'join', conference: 'echo', sdp: offer('chromium_av.sdp').replace(/a=fingerprint[^\r\n]*\r?\n/g, '') }, 'bad_offer'],
+      [{ type: 'leave' }, 'not_joined'],
+    ];
+    for (const [msg, code] of cases) {
+      const r = await ws.ask(msg);
+      assert.equal(r.type, 'error', JSON.stringify(msg));
+      assert.equal(r.code, code, `${JSON.stringify(msg).slice(0, 60)} -> ${JSON.stringify(r)}`);
+      assert.ok(r.message.length > 3);
+    }
+    // None of that created a session.
+    const metrics = await (await fetch(`${srv.base}/metrics`)).text();
+    assert.match(metrics, /mcu_worker_sessions\{worker="0"\} 0/);
+    // An oversized message is refused once, and the connection still works.
+    const r = await ws.ask(JSON.stringify({ type: 'ping', pad: 'x'.repeat(300 * 1024) }));
+    assert.equal(r.code, 'too_large');
+    assert.equal((await ws.ask({ type: 'ping', id: 'p' })).type, 'pong');
+    assert.equal(ws.pending(), 0);
+    // join, a second join, leave.
+    const ans = await ws.ask({ type: 'join', conference: 'echo', sdp: offer('chromium_audio.sdp') });
+    assert.equal(ans.type, 'answer');
+    assert.equal((await ws.ask({ type: 'join', conference: 'echo', sdp: offer('chromium_audio.sdp') })).code, 'already_joined');
+    await sleep(100);
+    assert.match(await (await fetch(`${srv.base}/metrics`)).text(), /mcu_worker_sessions\{worker="0"\} 1/);
+    assert.equal((await ws.ask({ type: 'leave' })).type, 'left');
+    await sleep(100);
+    assert.match(await (await fetch(`${srv.base}/metrics`)).text(), /mcu_worker_sessions\{worker="0"\} 0/);
+    ws.close();
+  } finally {
+    assert.equal((await stopServer(srv)).code, 0, srv.stderr);
+  }
+});
+
+test('a WebSocket on another path is refused', async () => {
+  const srv = await startServer({ workers: 1 });
+  try {
+    await assert.rejects(connect(srv, '/elsewhere'));
+  } finally {
+    assert.equal((await stopServer(srv)).code, 0);
+  }
+});
+
+test('closing the WebSocket ends its session', async () => {
+  const srv = await startServer({ workers: 1 });
+  try {
+    const ws = await connect(srv);
+    assert.equal((await ws.ask({ type: 'join', conference: 'echo', sdp: offer('chromium_av.sdp') })).type, 'answer');
+    await sleep(100);
+    assert.match(await (await fetch(`${srv.base}/metrics`)).text(), /mcu_worker_sessions\{worker="0"\} 1/);
+    ws.close();
+    await sleep(300);
+    assert.match(await (await fetch(`${srv.base}/metrics`)).text(), /mcu_worker_sessions\{worker="0"\} 0/);
+  } finally {
+    assert.equal((await stopServer(srv)).code, 0);
+  }
+});
+
+test('SIGTERM with sessions open exits 0 within 2 s and leaks nothing', async () => {
+  const srv = await startServer({ workers: 2 });
+  const clients = [];
+  for (let i = 0; i < 4; i++) {
+    const ws = await connect(srv);
+    assert.equal((await ws.ask({ type: 'join', conference: 'echo', sdp: offer('chromium_simulcast.sdp') })).type, 'answer');
+    clients.push(ws);
+  }
+  const r = await stopServer(srv, 2000);
+  assert.equal(r.signal, null);
+  assert.equal(r.code, 0, srv.stderr);
+  assert.ok(r.ms < 2000, `took ${r.ms} ms`);
+  assert.equal(sanitizerReport(srv.stderr), null, srv.stderr);
+  for (const ws of clients) ws.terminate();
+});
