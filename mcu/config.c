@@ -125,18 +125,29 @@ static int set_log_level(struct mcu_config *c, const char *v, char *err, size_t 
     return 0;
 }
 
-static int set_syslog(struct mcu_config *c, const char *v, char *err, size_t errlen)
+static int parse_bool(const char *v, bool *out)
 {
     if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
-        c->syslog = true;
+        *out = true;
     else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
-        c->syslog = false;
-    else {
-        snprintf(err, errlen, "syslog: expected true or false, got '%s'", v);
+        *out = false;
+    else
         return -1;
-    }
     return 0;
 }
+
+#define BOOL_SETTER(fn, field)                                                          \
+    static int fn(struct mcu_config *c, const char *v, char *err, size_t errlen)        \
+    {                                                                                   \
+        if (parse_bool(v, &c->field) < 0) {                                             \
+            snprintf(err, errlen, #field ": expected true or false, got '%s'", v);      \
+            return -1;                                                                  \
+        }                                                                               \
+        return 0;                                                                       \
+    }
+
+BOOL_SETTER(set_syslog, syslog)
+BOOL_SETTER(set_insecure_http, insecure_http)
 
 static const struct key keys[] = {
     {"listen", "MCU_LISTEN", "ADDR:PORT", set_listen,
@@ -155,6 +166,8 @@ static const struct key keys[] = {
     {"tls_key", "MCU_TLS_KEY", "FILE", set_tls_key, "PEM private key for tls_cert"},
     {"log_level", "MCU_LOG_LEVEL", "LEVEL", set_log_level, "error, warn, info or debug (default info)"},
     {"syslog", "MCU_SYSLOG", "BOOL", set_syslog, "also log to syslog (default false)"},
+    {"insecure_http", "MCU_INSECURE_HTTP", "BOOL", set_insecure_http,
+     "allow plain HTTP on a non-loopback address, e.g. behind a TLS proxy (default false)"},
     {"queue_depth", "MCU_QUEUE_DEPTH", "N", set_queue_depth,
      "slots in each signaling<->worker queue (default 4096)"},
     {"consent_timeout_ms", "MCU_CONSENT_TIMEOUT_MS", "MS", set_consent_timeout,
@@ -370,6 +383,15 @@ int config_load(struct mcu_config *c, int argc, char **argv, FILE *out, char *er
     }
     if (c->n_media_addrs == 0) {
         snprintf(err, errlen, "no media address configured");
+        return -1;
+    }
+    bool loopback = !strncmp(c->listen_host, "127.", 4) || !strcmp(c->listen_host, "::1") ||
+                    !strcmp(c->listen_host, "localhost");
+    if (!loopback && !c->tls_cert[0] && !c->insecure_http) {
+        snprintf(err, errlen,
+                 "refusing plain HTTP on %s: set tls_cert and tls_key, or insecure_http = true "
+                 "when a TLS proxy stands in front",
+                 c->listen_host[0] ? c->listen_host : "every address");
         return -1;
     }
     if (!!c->tls_cert[0] != !!c->tls_key[0]) {

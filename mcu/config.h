@@ -24,6 +24,7 @@ struct mcu_config {
     char tls_key[CONFIG_STR];                             /* PEM private key */
     int log_level;                                        /* enum log_level */
     bool syslog;                                          /* also log to syslog */
+    bool insecure_http;                                   /* allow plain HTTP off loopback */
     int queue_depth;                                      /* slots in each thread queue */
     int consent_timeout_ms;                               /* ICE consent lifetime (RFC 7675) */
 };

@@ -158,3 +158,37 @@ test('serves over IPv6 loopback', async () => {
     assert.equal((await stopServer(srv)).code, 0);
   }
 });
+
+test('plain HTTP off loopback is refused; TLS serves HTTPS and WSS', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const https = await import('node:https');
+  let r = spawnSync(MCU_BIN, ['--listen', '0.0.0.0:0', '--media-port', '0'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /refusing plain HTTP/);
+
+  const { mkdtempSync } = await import('node:fs');
+  const dir = mkdtempSync('/tmp/mcu-tls-');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  const srv = await startServer({ workers: 1, tls: true, args: ['--tls-cert', `${dir}/cert.pem`, '--tls-key', `${dir}/key.pem`] });
+  try {
+    const body = await new Promise((resolve, reject) => {
+      https.get(`https://127.0.0.1:${srv.port}/healthz`, { rejectUnauthorized: false }, (res) => {
+        let d = ''; res.on('data', (c) => { d += c; }); res.on('end', () => resolve({ status: res.statusCode, d }));
+      }).on('error', reject);
+    });
+    assert.equal(body.status, 200);
+    assert.equal(JSON.parse(body.d).status, 'ok');
+    const { default: WebSocket } = await import('ws');
+    const ws = new WebSocket(`wss://127.0.0.1:${srv.port}/ws`, { rejectUnauthorized: false });
+    const reply = await new Promise((resolve, reject) => {
+      ws.on('open', () => ws.send('{"type":"ping"}'));
+      ws.on('message', (m) => resolve(JSON.parse(m.toString())));
+      ws.on('error', reject);
+    });
+    assert.equal(reply.type, 'pong');
+    ws.close();
+  } finally {
+    assert.equal((await stopServer(srv)).code, 0);
+  }
+});
