@@ -311,6 +311,7 @@ static void reflect_batches(struct reflector *r)
 static void *reflector_main(void *arg)
 {
     struct reflector *r = arg;
+    pthread_setname_np(pthread_self(), "reflector");
     while (!atomic_load_explicit(&r->stop, memory_order_acquire)) {
         struct epoll_event ev;
         if (epoll_wait(r->epfd, &ev, 1, 50) > 0)
