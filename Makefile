@@ -95,7 +95,7 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p var
 	@echo "Starting the MCU. Admin panel: http://127.0.0.1:8080/admin/  (Ctrl-C stops it)"
-	exec ./build/mcu --config $${MCU_CONFIG:-docs/mcu.conf.example} --db var/mcu.db
+	exec ./build/mcu --config $${MCU_CONFIG:-docs/mcu.conf.example}
 
 # Every test under ASan/UBSan: cmocka units, then the integration runner, then fuzz smoke.
 test: deps

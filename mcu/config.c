@@ -111,6 +111,8 @@ INT_SETTER(set_consent_timeout, consent_timeout_ms, 200, 600000)
 STR_SETTER(set_announce, announce_addr)
 STR_SETTER(set_db, db_path)
 STR_SETTER(set_web_root, web_root)
+STR_SETTER(set_units_file, units_file)
+STR_SETTER(set_demo_province, demo_province)
 STR_SETTER(set_tls_cert, tls_cert)
 STR_SETTER(set_tls_key, tls_key)
 
@@ -162,6 +164,10 @@ static const struct key keys[] = {
     {"workers", "MCU_WORKERS", "N", set_workers, "media worker threads, 0 = one per core (default 0)"},
     {"db", "MCU_DB", "PATH", set_db, "SQLite database file (default var/mcu.db)"},
     {"web_root", "MCU_WEB_ROOT", "DIR", set_web_root, "directory served as static files (default web)"},
+    {"units_file", "MCU_UNITS_FILE", "FILE", set_units_file,
+     "national list of administrative units (default ../shared/data/vn-admin-units-2025-03.json)"},
+    {"demo_province", "MCU_DEMO_PROVINCE", "CODE", set_demo_province,
+     "import this province's units (e.g. 89, An Giang) at start if missing (default none)"},
     {"tls_cert", "MCU_TLS_CERT", "FILE", set_tls_cert, "PEM certificate; enables HTTPS/WSS (default none)"},
     {"tls_key", "MCU_TLS_KEY", "FILE", set_tls_key, "PEM private key for tls_cert"},
     {"log_level", "MCU_LOG_LEVEL", "LEVEL", set_log_level, "error, warn, info or debug (default info)"},
@@ -186,6 +192,7 @@ void config_defaults(struct mcu_config *c)
     c->media_port = 10000;
     strcpy(c->db_path, "var/mcu.db");
     strcpy(c->web_root, "web");
+    strcpy(c->units_file, "../shared/data/vn-admin-units-2025-03.json");
     c->log_level = LOG_LVL_INFO;
     c->queue_depth = 4096;
     c->consent_timeout_ms = 30000;

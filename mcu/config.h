@@ -20,6 +20,8 @@ struct mcu_config {
     int workers;                                          /* media worker threads; 0 = one per core */
     char db_path[CONFIG_STR];                             /* SQLite database file */
     char web_root[CONFIG_STR];                            /* static files served under / */
+    char units_file[CONFIG_STR];                          /* national administrative-unit list */
+    char demo_province[16];                               /* province code imported at start */
     char tls_cert[CONFIG_STR];                            /* PEM certificate; "" = plain HTTP */
     char tls_key[CONFIG_STR];                             /* PEM private key */
     int log_level;                                        /* enum log_level */

@@ -3,6 +3,7 @@
 #include "mcu/log.h"
 #include "media/dtls.h"
 #include "media/srtp.h"
+#include "rooms/units.h"
 #include "signaling/signaling.h"
 
 #include <stdio.h>
@@ -28,6 +29,13 @@ int server_start(struct server *s, const struct mcu_config *cfg, char *err, size
     s->started_ns = mono_ns();
     if (db_open(&s->db, cfg->db_path, err, errlen) < 0)
         return -1;
+    if (cfg->demo_province[0]) {
+        struct units_import_result r;
+        if (units_import_province(&s->db, cfg->units_file, cfg->demo_province, &r, err, errlen) < 0)
+            goto out_close_db;
+        log_info("server", "demo province %s (%s): %d districts, %d communes; %d units newly imported",
+                 r.name, cfg->demo_province, r.by_level[2], r.by_level[3], r.inserted);
+    }
 
     if (srtpx_init() < 0 || !(s->identity = dtls_identity_new())) {
         snprintf(err, errlen, "cannot initialise DTLS/SRTP");
