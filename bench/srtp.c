@@ -58,6 +58,7 @@ struct pkts {
 
 /* One server-side thread under load: the worker, or the bare reflector. */
 struct path {
+    const char *label;                   /* for messages */
     pthread_t thread;                    /* whose CPU time is the cost */
     _Atomic uint64_t *forwarded;         /* that thread's count of datagrams sent back */
     int fd;                              /* the client's socket */
@@ -156,7 +157,11 @@ static int pkts_alloc(struct pkts *pk, int cap)
     pk->cap = cap;
     pk->buf = malloc(pk->stride * (size_t)cap);
     pk->len = calloc((size_t)cap, sizeof *pk->len);
-    return pk->buf && pk->len ? 0 : -1;
+    if (pk->buf && pk->len)
+        return 0;
+    free(pk->buf);
+    free(pk->len);
+    return -1;
 }
 
 static void pkts_free(struct pkts *pk)
@@ -392,7 +397,8 @@ static int drive(const struct path *p, const struct pkts *pk, int n, int infligh
         while (next < n && out + BURST <= inflight) {
             int k = n - next < BURST ? n - next : BURST;
             for (int i = 0; i < k; i++) {
-                iov[i] = (struct iovec){.iov_base = slot(pk, next + i), .iov_len = pk->len[next + i]};
+                iov[i] = (struct iovec){.iov_base = slot(pk, next + i),
+                                        .iov_len = pk->len[next + i]};
                 msg[i].msg_hdr = (struct msghdr){.msg_name = (void *)p->dst,
                                                  .msg_namelen = p->dstlen,
                                                  .msg_iov = &iov[i], .msg_iovlen = 1};
@@ -455,15 +461,17 @@ static int run_path(const struct path *p, size_t payload, int packets, int infli
     int64_t cpu1 = thread_cpu_ns(p->thread);
     r->forwarded = atomic_load(p->forwarded) - fwd0;
     if (cpu0 < 0 || cpu1 < 0 || !r->forwarded) {
-        fprintf(stderr, "srtp: nothing was forwarded, or no CPU clock for the thread\n");
+        fprintf(stderr, "srtp: %s: nothing came back, or no CPU clock for the thread\n",
+                p->label);
         goto out_pk;
     }
     r->cpu_us = (double)(cpu1 - cpu0) / 1e3 / (double)r->forwarded;
     r->pps = wall > 0 ? (double)r->echoed * 1e9 / (double)wall : 0;
     rc = 0;
     if (r->echoed < (uint64_t)(MIN_ECHOED * (double)r->sent)) {
-        fprintf(stderr, "srtp: only %llu of %llu packets came back (need %.0f%%)\n",
-                (unsigned long long)r->echoed, (unsigned long long)r->sent, MIN_ECHOED * 100);
+        fprintf(stderr, "srtp: %s: only %llu of %llu packets came back (need %.0f%%)\n",
+                p->label, (unsigned long long)r->echoed, (unsigned long long)r->sent,
+                MIN_ECHOED * 100);
         rc = -1;
     }
 out_pk:
@@ -535,10 +543,11 @@ static int check_echo(struct rig *r, size_t payload)
         if (wclient_send_srtp(&r->c, buf, (size_t)off + payload, sizeof buf, false) < 0)
             return -1;
         int n;
-        bool rtcp = true;
-        while (rtcp)
+        bool rtcp = false;
+        do /* the echo's keyframe request (RTCP) may come first */
             if ((n = wclient_recv_srtp(&r->c, buf, sizeof buf, 1000, &rtcp)) <= 0)
                 return -1;
+        while (rtcp);
         rtp_hdr_t e;
         if (rtp_parse(buf, (size_t)n, &e) < 0 || e.ssrc != SSRC_VIDEO_OUT || e.seq != seq ||
             e.payload_len != payload || buf[e.payload_off] != 0x5a)
@@ -575,7 +584,8 @@ static int rig_start(struct rig *r, int profile)
         return -1;
     }
     if (r->c.srtp_profile != profile) {
-        fprintf(stderr, "srtp: negotiated SRTP profile %d, wanted %d\n", r->c.srtp_profile, profile);
+        fprintf(stderr, "srtp: negotiated SRTP profile %d, wanted %d\n", r->c.srtp_profile,
+                profile);
         return -1;
     }
     r->seq = 1000;
@@ -629,9 +639,9 @@ static int measure(struct rig *r, const struct opts *o, size_t payload, struct r
     if (cfd < 0) {
         fprintf(stderr, "srtp: cannot set up the UDP reflector\n");
     } else {
-        struct path up = {.thread = refl->thread, .forwarded = &refl->forwarded, .fd = cfd,
-                          .dst = &refl->addr, .dstlen = refl->addrlen, .protect = scratch,
-                          .seq = &seq};
+        struct path up = {.label = "udp reflector", .thread = refl->thread,
+                          .forwarded = &refl->forwarded, .fd = cfd, .dst = &refl->addr,
+                          .dstlen = refl->addrlen, .protect = scratch, .seq = &seq};
         rc = run_path(&up, payload, o->packets, o->inflight, &pr);
         row->udp_us = pr.cpu_us;
         row->udp_pps = pr.pps;
@@ -645,9 +655,9 @@ static int measure(struct rig *r, const struct opts *o, size_t payload, struct r
         return -1;
 
     uint64_t drops0 = worker_drops(&r->w);
-    struct path ep = {.thread = r->w.thread, .forwarded = &r->w.stats.tx_packets, .fd = r->c.fd,
-                      .dst = &r->c.server, .dstlen = r->c.server_len, .protect = r->c.srtp,
-                      .seq = &r->seq};
+    struct path ep = {.label = "echo", .thread = r->w.thread,
+                      .forwarded = &r->w.stats.tx_packets, .fd = r->c.fd, .dst = &r->c.server,
+                      .dstlen = r->c.server_len, .protect = r->c.srtp, .seq = &r->seq};
     rc = run_path(&ep, payload, o->packets, o->inflight, &pr);
     uint64_t drops = worker_drops(&r->w) - drops0;
     if (drops)
@@ -705,11 +715,11 @@ int main(int argc, char **argv)
     for (int i = 0; rc == 0 && i < o.nsizes; i++)
         rc = measure(&r, &o, o.sizes[i], &rows[i]);
     rig_stop(&r);
-    if (rc < 0)
-        return 1;
-    print_table(&o, rows, o.nsizes);
-    double raw = rows[0].srtp_us + rows[0].udp_us;
-    printf("srtp: mcu_us_per_packet=%.2f raw_us_per_packet=%.2f\n", rows[0].x_us, raw);
+    if (rc == 0) {
+        print_table(&o, rows, o.nsizes);
+        double raw = rows[0].srtp_us + rows[0].udp_us;
+        printf("srtp: mcu_us_per_packet=%.2f raw_us_per_packet=%.2f\n", rows[0].x_us, raw);
+    }
     log_close();
-    return 0;
+    return rc < 0 ? 1 : 0;
 }
