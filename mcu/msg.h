@@ -14,6 +14,7 @@ enum mcu_event {
     EV_PONG = 100,       /* arg: the ping's sequence */
     EV_SESSION_STATE,    /* id: session; arg: enum session_state */
     EV_SESSION_CLOSED,   /* id: session; arg: enum session_close_reason */
+    EV_DOMINANT_SPEAKER, /* id: the session now dominant in its conference */
 };
 
 #endif

@@ -26,6 +26,9 @@
     X(DROP_SRTP_AUTH, "srtp_auth")                                        \
     X(DROP_SRTP_REPLAY, "srtp_replay")                                    \
     X(DROP_SRTP_OTHER, "srtp_other")                                      \
+    X(DROP_AUDIO_LATE, "audio_late")           /* behind the playout point */ \
+    X(DROP_AUDIO_DUPLICATE, "audio_duplicate")                            \
+    X(DROP_AUDIO_UNUSABLE, "audio_unusable")   /* too big, not 20 ms */   \
     X(DROP_TX_QUEUE_FULL, "tx_queue_full")                                \
     X(DROP_TX_ERROR, "tx_error")                                          \
     X(DROP_EVENT_QUEUE_FULL, "event_queue_full")

@@ -4,6 +4,7 @@
 #include "mcu/worker.h"
 #include "mcu/log.h"
 #include "mcu/msg.h"
+#include "mcu/netaddr.h"
 #include "media/engine.h"
 
 #include <arpa/inet.h>
@@ -28,30 +29,10 @@ int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int parse_addr(const char *text, int port, struct sockaddr_storage *ss, socklen_t *len)
-{
-    memset(ss, 0, sizeof *ss);
-    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-    if (inet_pton(AF_INET, text, &a4->sin_addr) == 1) {
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((uint16_t)port);
-        *len = sizeof *a4;
-        return 0;
-    }
-    if (inet_pton(AF_INET6, text, &a6->sin6_addr) == 1) {
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)port);
-        *len = sizeof *a6;
-        return 0;
-    }
-    return -EINVAL;
-}
-
 static int open_socket(struct worker_sock *s, const char *addr, int port)
 {
     socklen_t len;
-    int rc = parse_addr(addr, port, &s->local, &len);
+    int rc = netaddr_parse(addr, port, &s->local, &len);
     if (rc < 0) {
         log_error("worker", "media address '%s' is not an IP address", addr);
         return rc;

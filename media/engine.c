@@ -6,6 +6,7 @@
 #include "mcu/msg.h"
 #include "mcu/worker.h"
 #include "media/echo.h"
+#include "media/mixconf.h"
 #include "media/peer.h"
 #include "media/rtp.h"
 #include "media/stun.h"
@@ -25,6 +26,7 @@ struct engine {
     struct peer *by_id[BUCKETS];
     struct peer_addr *by_addr[BUCKETS];
     uint32_t ticks;
+    struct mixconf_set confs;           /* audio conferences on this worker */
 };
 
 static uint32_t hash_bytes(const void *p, size_t n)
@@ -113,7 +115,7 @@ void engine_drop(struct engine *e, enum drop_reason r)
     stat_add(&e->w->stats.drops[r], 1);
 }
 
-static void emit(struct engine *e, uint32_t type, uint64_t id, int64_t arg)
+void engine_emit(struct engine *e, uint32_t type, uint64_t id, int64_t arg)
 {
     struct mcu_msg m = {.type = type, .worker = (uint32_t)e->w->index, .id = id, .arg = arg};
     worker_emit(e->w, &m);
@@ -124,7 +126,7 @@ static void set_state(struct engine *e, struct peer *p, enum session_state s)
     if (p->state == s)
         return;
     p->state = s;
-    emit(e, EV_SESSION_STATE, p->p.id, s);
+    engine_emit(e, EV_SESSION_STATE, p->p.id, s);
 }
 
 static void flush_dtls(struct engine *e, struct peer *p)
@@ -140,6 +142,7 @@ static void flush_dtls(struct engine *e, struct peer *p)
 
 static void peer_free(struct engine *e, struct peer *p)
 {
+    mixconf_leave(&e->confs, p);
     for (int i = 0; i < PEER_MAX_ADDRS; i++)
         if (p->addrs[i].used)
             addr_unlink(e, &p->addrs[i]);
@@ -176,7 +179,7 @@ static void peer_close(struct engine *e, struct peer *p, enum session_close_reas
         dtls_conn_close(p->dtls);
         flush_dtls(e, p);
     }
-    emit(e, EV_SESSION_CLOSED, p->p.id, why);
+    engine_emit(e, EV_SESSION_CLOSED, p->p.id, why);
     peer_free(e, p);
 }
 
@@ -192,6 +195,11 @@ static int peer_create(struct engine *e, struct session_params *sp)
     p->created_ns = p->consent_ns = mono_ns();
     p->dtls = dtls_conn_new(e->w->identity, sp->dtls_server, sp->remote_fp);
     if (!p->dtls) {
+        free(p);
+        return -1;
+    }
+    if (sp->mode == SESSION_MODE_MIX && mixconf_join(e, &e->confs, p) < 0) {
+        dtls_conn_free(p->dtls);
         free(p);
         return -1;
     }
@@ -321,10 +329,15 @@ static void on_srtp(struct engine *e, struct peer *p, uint8_t *buf, size_t len)
     if (rc < 0)
         return engine_drop(e, rc == SRTPX_ERR_AUTH ? DROP_SRTP_AUTH
                               : rc == SRTPX_ERR_REPLAY ? DROP_SRTP_REPLAY : DROP_SRTP_OTHER);
-    if (rtcp)
+    if (p->p.mode == SESSION_MODE_MIX) {
+        if (!rtcp)
+            mixconf_on_rtp(e, p, buf, len);
+        /* RTCP from mix members (receiver reports) is not used yet */
+    } else if (rtcp) {
         echo_on_rtcp(e, p, buf, len);
-    else
+    } else {
         echo_on_rtp(e, p, buf, len);
+    }
 }
 
 void engine_on_datagram(struct engine *e, int sock, uint8_t *buf, size_t len,
@@ -365,6 +378,7 @@ static void housekeeping(struct engine *e, int64_t now)
 
 void engine_on_tick(struct engine *e, int64_t now_ns)
 {
+    mixconf_tick(e, &e->confs, now_ns);
     if (++e->ticks % HOUSEKEEPING_TICKS == 0)
         housekeeping(e, now_ns);
 }
@@ -380,7 +394,7 @@ void engine_on_command(struct engine *e, struct mcu_msg *m)
         struct session_params *sp = m->ptr;
         if (peer_create(e, sp) < 0) {
             log_warn("engine", "session %lu: cannot create", (unsigned long)sp->id);
-            emit(e, EV_SESSION_CLOSED, sp->id, CLOSE_DTLS_FAILED);
+            engine_emit(e, EV_SESSION_CLOSED, sp->id, CLOSE_DTLS_FAILED);
         }
         free(sp);
         break;
@@ -416,5 +430,6 @@ void engine_destroy(struct engine *e)
         return;
     while (e->peers)
         peer_free(e, e->peers);
+    mixconf_free_all(&e->confs);
     free(e);
 }

@@ -27,5 +27,6 @@ struct peer;
 uint8_t *engine_tx_reserve(struct engine *e);                  /* WORKER_PKT_MAX bytes */
 void engine_tx_commit(struct engine *e, struct peer *p, size_t len); /* to p's selected address */
 void engine_drop(struct engine *e, enum drop_reason r);
+void engine_emit(struct engine *e, uint32_t type, uint64_t id, int64_t arg); /* to signaling */
 
 #endif

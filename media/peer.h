@@ -39,6 +39,11 @@ struct peer {
     uint32_t in_audio_ssrc;       /* learned from the first packets */
     uint32_t in_video_ssrc;
     uint64_t rtp_in, rtp_out, rtcp_in;
+    struct mixconf *conf;         /* SESSION_MODE_MIX: the conference, else NULL */
+    int mix_slot;                 /* its slot in the conference's mixer */
+    uint16_t out_seq;             /* our audio stream to it: one SSRC, continuous seq/ts */
+    uint32_t out_ts;
+    struct peer *conf_next;       /* the conference's member list */
     struct peer *ufrag_next;      /* ufrag-table chain */
     struct peer *id_next;         /* id-table chain */
     struct peer *prev, *next;     /* every peer of the engine, for the tick */

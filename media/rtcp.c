@@ -41,11 +41,11 @@ static int parse_sr(rtcp_pkt_t *pkt)
 	if (pkt->body_len < SENDER_INFO_LEN + (size_t)RB_LEN * pkt->count)
 		return RTCP_ERR_SHORT;
 	pkt->kind = RTCP_SR;
-	pkt->sr.info.ssrc = rtcp__rd32(b);
-	pkt->sr.info.ntp = (uint64_t)rtcp__rd32(b + 4) << 32 | rtcp__rd32(b + 8);
-	pkt->sr.info.rtp_ts = rtcp__rd32(b + 12);
-	pkt->sr.info.packet_count = rtcp__rd32(b + 16);
-	pkt->sr.info.octet_count = rtcp__rd32(b + 20);
+	pkt->sr.info.ssrc = be_rd32(b);
+	pkt->sr.info.ntp = (uint64_t)be_rd32(b + 4) << 32 | be_rd32(b + 8);
+	pkt->sr.info.rtp_ts = be_rd32(b + 12);
+	pkt->sr.info.packet_count = be_rd32(b + 16);
+	pkt->sr.info.octet_count = be_rd32(b + 20);
 	pkt->sr.blocks = b + SENDER_INFO_LEN;
 	pkt->sr.block_count = pkt->count;
 	/* Anything after the blocks is a profile-specific extension: ignored. */
@@ -57,7 +57,7 @@ static int parse_rr(rtcp_pkt_t *pkt)
 	if (pkt->body_len < 4 + (size_t)RB_LEN * pkt->count)
 		return RTCP_ERR_SHORT;
 	pkt->kind = RTCP_RR;
-	pkt->rr.ssrc = rtcp__rd32(pkt->body);
+	pkt->rr.ssrc = be_rd32(pkt->body);
 	pkt->rr.blocks = pkt->body + 4;
 	pkt->rr.block_count = pkt->count;
 	return 0;
@@ -118,8 +118,8 @@ static int parse_fb(rtcp_pkt_t *pkt)
 	if (pkt->body_len < RTCP_FB_HDR_LEN - RTCP_HDR_LEN)
 		return RTCP_ERR_SHORT;
 	pkt->kind = RTCP_OTHER_FB;
-	pkt->fb.sender_ssrc = rtcp__rd32(pkt->body);
-	pkt->fb.media_ssrc = rtcp__rd32(pkt->body + 4);
+	pkt->fb.sender_ssrc = be_rd32(pkt->body);
+	pkt->fb.media_ssrc = be_rd32(pkt->body + 4);
 	pkt->fb.fci = pkt->body + 8;
 	pkt->fb.fci_len = pkt->body_len - 8;
 	for (size_t i = 0; i < sizeof(fb_types) / sizeof(fb_types[0]); i++)
@@ -170,7 +170,7 @@ static int frame(const rtcp_iter_t *it, rtcp_pkt_t *pkt, size_t *total)
 		return RTCP_ERR_TRUNCATED;
 	if (p[0] >> 6 != 2)
 		return RTCP_ERR_VERSION;
-	*total = 4 * ((size_t)rtcp__rd16(p + 2) + 1);
+	*total = 4 * ((size_t)be_rd16(p + 2) + 1);
 	if (*total > left)
 		return RTCP_ERR_LENGTH;
 	memset(pkt, 0, sizeof(*pkt));
@@ -232,20 +232,20 @@ int rtcp_parse_compound(const uint8_t *buf, size_t len, rtcp_cb_t cb, void *ctx)
 void rtcp_report_block(const uint8_t *blocks, unsigned i, rtcp_rb_t *rb)
 {
 	const uint8_t *b = blocks + (size_t)RB_LEN * i;
-	uint32_t lost = rtcp__rd32(b + 4) & 0xFFFFFF;
+	uint32_t lost = be_rd32(b + 4) & 0xFFFFFF;
 
-	rb->ssrc = rtcp__rd32(b);
+	rb->ssrc = be_rd32(b);
 	rb->fraction_lost = b[4];
 	rb->cum_lost = (lost & 0x800000) ? (int32_t)lost - 0x1000000 : (int32_t)lost;
-	rb->ext_high_seq = rtcp__rd32(b + 8);
-	rb->jitter = rtcp__rd32(b + 12);
-	rb->lsr = rtcp__rd32(b + 16);
-	rb->dlsr = rtcp__rd32(b + 20);
+	rb->ext_high_seq = be_rd32(b + 8);
+	rb->jitter = be_rd32(b + 12);
+	rb->lsr = be_rd32(b + 16);
+	rb->dlsr = be_rd32(b + 20);
 }
 
 uint32_t rtcp_ssrc_at(const uint8_t *list, unsigned i)
 {
-	return rtcp__rd32(list + 4u * i);
+	return be_rd32(list + 4u * i);
 }
 
 void rtcp_sdes_iter_init(rtcp_sdes_iter_t *it, const rtcp_sdes_t *s)
@@ -268,7 +268,7 @@ int rtcp_sdes_next(rtcp_sdes_iter_t *it, rtcp_sdes_item_t *item)
 				return 0;
 			if (left < 4)
 				goto bad;
-			it->ssrc = rtcp__rd32(it->p);
+			it->ssrc = be_rd32(it->p);
 			it->p += 4;
 			it->in_chunk = true;
 			it->chunks_left--;
@@ -311,12 +311,12 @@ static void write_rb(uint8_t *b, const rtcp_rb_t *rb)
 		lost = 0x7FFFFF;
 	if (lost < -0x800000)
 		lost = -0x800000;
-	rtcp__wr32(b, rb->ssrc);
-	rtcp__wr32(b + 4, (uint32_t)rb->fraction_lost << 24 | ((uint32_t)lost & 0xFFFFFF));
-	rtcp__wr32(b + 8, rb->ext_high_seq);
-	rtcp__wr32(b + 12, rb->jitter);
-	rtcp__wr32(b + 16, rb->lsr);
-	rtcp__wr32(b + 20, rb->dlsr);
+	be_wr32(b, rb->ssrc);
+	be_wr32(b + 4, (uint32_t)rb->fraction_lost << 24 | ((uint32_t)lost & 0xFFFFFF));
+	be_wr32(b + 8, rb->ext_high_seq);
+	be_wr32(b + 12, rb->jitter);
+	be_wr32(b + 16, rb->lsr);
+	be_wr32(b + 20, rb->dlsr);
 }
 
 int rtcp_build_sr(uint8_t *buf, size_t cap, const rtcp_sender_info_t *si,
@@ -329,12 +329,12 @@ int rtcp_build_sr(uint8_t *buf, size_t cap, const rtcp_sender_info_t *si,
 	if (total > cap)
 		return RTCP_ERR_NOSPACE;
 	rtcp__wr_hdr(buf, (uint8_t)n_rb, RTCP_PT_SR, total);
-	rtcp__wr32(buf + 4, si->ssrc);
-	rtcp__wr32(buf + 8, (uint32_t)(si->ntp >> 32));
-	rtcp__wr32(buf + 12, (uint32_t)si->ntp);
-	rtcp__wr32(buf + 16, si->rtp_ts);
-	rtcp__wr32(buf + 20, si->packet_count);
-	rtcp__wr32(buf + 24, si->octet_count);
+	be_wr32(buf + 4, si->ssrc);
+	be_wr32(buf + 8, (uint32_t)(si->ntp >> 32));
+	be_wr32(buf + 12, (uint32_t)si->ntp);
+	be_wr32(buf + 16, si->rtp_ts);
+	be_wr32(buf + 20, si->packet_count);
+	be_wr32(buf + 24, si->octet_count);
 	for (unsigned i = 0; i < n_rb; i++)
 		write_rb(buf + RTCP_HDR_LEN + SENDER_INFO_LEN + (size_t)RB_LEN * i, &rb[i]);
 	return (int)total;
@@ -349,7 +349,7 @@ int rtcp_build_rr(uint8_t *buf, size_t cap, uint32_t ssrc, const rtcp_rb_t *rb, 
 	if (total > cap)
 		return RTCP_ERR_NOSPACE;
 	rtcp__wr_hdr(buf, (uint8_t)n_rb, RTCP_PT_RR, total);
-	rtcp__wr32(buf + 4, ssrc);
+	be_wr32(buf + 4, ssrc);
 	for (unsigned i = 0; i < n_rb; i++)
 		write_rb(buf + 8 + (size_t)RB_LEN * i, &rb[i]);
 	return (int)total;
@@ -367,7 +367,7 @@ int rtcp_build_sdes_cname(uint8_t *buf, size_t cap, uint32_t ssrc, const char *c
 		return RTCP_ERR_NOSPACE;
 	memset(buf, 0, total);
 	rtcp__wr_hdr(buf, 1, RTCP_PT_SDES, total);
-	rtcp__wr32(buf + 4, ssrc);
+	be_wr32(buf + 4, ssrc);
 	buf[8] = RTCP_SDES_CNAME;
 	buf[9] = (uint8_t)len;
 	memcpy(buf + 10, cname, len);
@@ -388,7 +388,7 @@ int rtcp_build_bye(uint8_t *buf, size_t cap, const uint32_t *ssrcs, unsigned n,
 	memset(buf, 0, total);
 	rtcp__wr_hdr(buf, (uint8_t)n, RTCP_PT_BYE, total);
 	for (unsigned i = 0; i < n; i++)
-		rtcp__wr32(buf + 4 + 4 * i, ssrcs[i]);
+		be_wr32(buf + 4 + 4 * i, ssrcs[i]);
 	if (reason_len) {
 		buf[4 + 4 * n] = (uint8_t)reason_len;
 		memcpy(buf + 5 + 4 * n, reason, reason_len);

@@ -78,8 +78,8 @@ void rtcp_nack_item(const rtcp_nack_t *n, unsigned i, uint16_t *pid, uint16_t *b
 {
 	const uint8_t *p = n->fb.fci + (size_t)NACK_ITEM_LEN * i;
 
-	*pid = rtcp__rd16(p);
-	*blp = rtcp__rd16(p + 2);
+	*pid = be_rd16(p);
+	*blp = be_rd16(p + 2);
 }
 
 int rtcp_nack_expand(const rtcp_nack_t *n, uint16_t *out, size_t cap)
@@ -107,7 +107,7 @@ void rtcp_fir_item(const rtcp_fir_t *f, unsigned i, rtcp_fir_entry_t *e)
 {
 	const uint8_t *p = f->fb.fci + (size_t)FIR_ITEM_LEN * i;
 
-	e->ssrc = rtcp__rd32(p);
+	e->ssrc = be_rd32(p);
 	e->seq = p[4];
 }
 
@@ -133,8 +133,8 @@ static size_t nack_pack(const uint16_t *lost, size_t n, uint8_t *fci)
 			i++;
 		}
 		if (fci) {
-			rtcp__wr16(fci + NACK_ITEM_LEN * items, pid);
-			rtcp__wr16(fci + NACK_ITEM_LEN * items + 2, blp);
+			be_wr16(fci + NACK_ITEM_LEN * items, pid);
+			be_wr16(fci + NACK_ITEM_LEN * items + 2, blp);
 		}
 		items++;
 	}
@@ -178,8 +178,8 @@ int rtcp_build_fir(uint8_t *buf, size_t cap, uint32_t sender_ssrc,
 	rtcp__wr_fb_hdr(buf, RTCP_FMT_FIR, RTCP_PT_PSFB, total, sender_ssrc, 0);
 	for (size_t i = 0; i < n; i++) {
 		uint8_t *p = buf + RTCP_FB_HDR_LEN + FIR_ITEM_LEN * i;
-		rtcp__wr32(p, e[i].ssrc);
-		rtcp__wr32(p + 4, (uint32_t)e[i].seq << 24);
+		be_wr32(p, e[i].ssrc);
+		be_wr32(p + 4, (uint32_t)e[i].seq << 24);
 	}
 	return (int)total;
 }
@@ -206,6 +206,6 @@ int rtcp_build_remb(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint64_t bit
 	f[6] = (uint8_t)(mantissa >> 8);
 	f[7] = (uint8_t)mantissa;
 	for (unsigned i = 0; i < n_ssrcs; i++)
-		rtcp__wr32(f + REMB_FIXED_LEN + 4 * i, ssrcs[i]);
+		be_wr32(f + REMB_FIXED_LEN + 4 * i, ssrcs[i]);
 	return (int)total;
 }

@@ -1,44 +1,21 @@
-/* Internals shared by rtcp.c, rtcp_fb.c and rtcp_twcc.c: byte order helpers, the common
+/* Internals shared by rtcp.c, rtcp_fb.c and rtcp_twcc.c: the common
  * header writer and the per-type body parsers the compound iterator dispatches to.
  * Not part of the RTCP API; include media/rtcp.h instead. */
 #ifndef MEDIA_RTCP_PRIV_H
 #define MEDIA_RTCP_PRIV_H
 
+#include "media/bytes.h"
 #include "media/rtcp.h"
 
 #define RTCP_HDR_LEN 4
 #define RTCP_FB_HDR_LEN 12 /* common header + sender SSRC + media SSRC */
-
-static inline uint16_t rtcp__rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rtcp__rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void rtcp__wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void rtcp__wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* Writes a common header for a packet of total_len bytes (a multiple of 4, no padding). */
 static inline void rtcp__wr_hdr(uint8_t *buf, uint8_t count, uint8_t pt, size_t total_len)
 {
 	buf[0] = (uint8_t)(0x80 | (count & 0x1F));
 	buf[1] = pt;
-	rtcp__wr16(buf + 2, (uint16_t)(total_len / 4 - 1));
+	be_wr16(buf + 2, (uint16_t)(total_len / 4 - 1));
 }
 
 /* Writes the common header and the two SSRCs of a feedback packet. */
@@ -46,8 +23,8 @@ static inline void rtcp__wr_fb_hdr(uint8_t *buf, uint8_t fmt, uint8_t pt, size_t
 				   uint32_t sender_ssrc, uint32_t media_ssrc)
 {
 	rtcp__wr_hdr(buf, fmt, pt, total_len);
-	rtcp__wr32(buf + 4, sender_ssrc);
-	rtcp__wr32(buf + 8, media_ssrc);
+	be_wr32(buf + 4, sender_ssrc);
+	be_wr32(buf + 8, media_ssrc);
 }
 
 /* Body parsers: pkt->pt, count, body and body_len are set, and for feedback packets

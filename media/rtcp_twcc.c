@@ -45,7 +45,7 @@ static int read_delta(const rtcp_twcc_t *t, size_t *off, unsigned sym, int32_t *
 	if (t->chunks_len - *off < need)
 		return RTCP_ERR_TWCC;
 	const uint8_t *d = t->chunks + *off;
-	*ticks = sym == SYM_SMALL ? d[0] : (int16_t)rtcp__rd16(d);
+	*ticks = sym == SYM_SMALL ? d[0] : (int16_t)be_rd16(d);
 	*off += need;
 	return 0;
 }
@@ -62,12 +62,12 @@ static int twcc_walk(const rtcp_twcc_t *t, rtcp_twcc_status_t *out)
 	while (covered < t->status_count) {
 		if (t->chunks_len - chunks_end < 2)
 			return RTCP_ERR_TWCC;
-		covered += chunk_len(rtcp__rd16(t->chunks + chunks_end));
+		covered += chunk_len(be_rd16(t->chunks + chunks_end));
 		chunks_end += 2;
 	}
 	off = chunks_end;
 	for (size_t co = 0; co < chunks_end; co += 2) {
-		uint16_t c = rtcp__rd16(t->chunks + co);
+		uint16_t c = be_rd16(t->chunks + co);
 		unsigned n = chunk_len(c);
 		for (unsigned j = 0; j < n && k < t->status_count; j++, k++) {
 			unsigned sym = chunk_symbol(c, j);
@@ -105,8 +105,8 @@ int rtcp__parse_twcc(rtcp_pkt_t *pkt)
 	uint32_t ref = (uint32_t)f[4] << 16 | (uint32_t)f[5] << 8 | f[6];
 	pkt->kind = RTCP_TWCC;
 	t->fb = fb;
-	t->base_seq = rtcp__rd16(f);
-	t->status_count = rtcp__rd16(f + 2);
+	t->base_seq = be_rd16(f);
+	t->status_count = be_rd16(f + 2);
 	t->ref_time = (ref & 0x800000) ? (int32_t)ref - 0x1000000 : (int32_t)ref;
 	t->fb_count = f[7];
 	t->chunks = f + TWCC_FIXED_LEN;
@@ -186,7 +186,7 @@ static int emit(chunk_enc_t *e, uint16_t chunk)
 {
 	if (e->cap - e->len < 2)
 		return RTCP_ERR_NOSPACE;
-	rtcp__wr16(e->out + e->len, chunk);
+	be_wr16(e->out + e->len, chunk);
 	e->len += 2;
 	return 0;
 }
@@ -307,7 +307,7 @@ static void write_deltas(uint8_t *p, const rtcp_twcc_status_t *st, size_t n, int
 		if (sym == SYM_SMALL) {
 			*p++ = (uint8_t)delta;
 		} else if (sym == SYM_LARGE) {
-			rtcp__wr16(p, (uint16_t)(int16_t)delta);
+			be_wr16(p, (uint16_t)(int16_t)delta);
 			p += 2;
 		}
 	}
@@ -346,8 +346,8 @@ int rtcp_build_twcc(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t med
 
 	rtcp__wr_fb_hdr(buf, RTCP_FMT_TWCC, RTCP_PT_RTPFB, total, sender_ssrc, media_ssrc);
 	uint8_t *f = buf + RTCP_FB_HDR_LEN;
-	rtcp__wr16(f, st[0].seq);
-	rtcp__wr16(f + 2, (uint16_t)span);
+	be_wr16(f, st[0].seq);
+	be_wr16(f + 2, (uint16_t)span);
 	f[4] = (uint8_t)((uint64_t)ref >> 16); /* 24-bit two's complement, wrapping */
 	f[5] = (uint8_t)((uint64_t)ref >> 8);
 	f[6] = (uint8_t)ref;

@@ -1,33 +1,14 @@
 /* RTP header parsing, RFC 8285 extension walking and in-place rewriting, header writing.
  * Every function works on a caller buffer and an rtp_hdr_t of offsets into it, so the
  * forwarder can rewrite a packet where it lies and hand it straight to SRTP. */
+#include "media/bytes.h"
 #include "media/rtp.h"
 
 #include <string.h>
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 int rtp_parse(const uint8_t *buf, size_t len, rtp_hdr_t *h)
 {
@@ -40,9 +21,9 @@ int rtp_parse(const uint8_t *buf, size_t len, rtp_hdr_t *h)
 	h->cc = buf[0] & 0x0F;
 	h->marker = buf[1] & 0x80;
 	h->pt = buf[1] & 0x7F;
-	h->seq = rd16(buf + 2);
-	h->ts = rd32(buf + 4);
-	h->ssrc = rd32(buf + 8);
+	h->seq = be_rd16(buf + 2);
+	h->ts = be_rd32(buf + 4);
+	h->ssrc = be_rd32(buf + 8);
 	h->csrc_off = RTP_HDR_MIN;
 
 	size_t off = RTP_HDR_MIN + 4u * h->cc;
@@ -55,8 +36,8 @@ int rtp_parse(const uint8_t *buf, size_t len, rtp_hdr_t *h)
 	if (h->has_ext) {
 		if (len - off < 4)
 			return RTP_ERR_EXT_HDR;
-		h->ext_profile = rd16(buf + off);
-		size_t words = rd16(buf + off + 2);
+		h->ext_profile = be_rd16(buf + off);
+		size_t words = be_rd16(buf + off + 2);
 		off += 4;
 		if (len - off < 4 * words)
 			return RTP_ERR_EXT_HDR;
@@ -98,7 +79,7 @@ const char *rtp_strerror(int err)
 
 uint32_t rtp_csrc(const uint8_t *buf, const rtp_hdr_t *h, unsigned i)
 {
-	return i < h->cc ? rd32(buf + h->csrc_off + 4u * i) : 0;
+	return i < h->cc ? be_rd32(buf + h->csrc_off + 4u * i) : 0;
 }
 
 /* ---- extensions ---- */
@@ -237,7 +218,7 @@ int rtp_get_twcc_seq(const uint8_t *buf, const rtp_hdr_t *h, uint8_t id, uint16_
 		return rc;
 	if (n != 2)
 		return RTP_ERR_EXT_SIZE;
-	*seq = rd16(d);
+	*seq = be_rd16(d);
 	return 0;
 }
 
@@ -262,7 +243,7 @@ int rtp_set_twcc_seq(uint8_t *buf, const rtp_hdr_t *h, uint8_t id, uint16_t seq)
 {
 	uint8_t v[2];
 
-	wr16(v, seq);
+	be_wr16(v, seq);
 	return rtp_ext_rewrite(buf, h, id, v, sizeof(v));
 }
 
@@ -337,15 +318,15 @@ int rtp_write_header(uint8_t *buf, size_t cap, const rtp_write_t *w)
 
 	buf[0] = (uint8_t)(0x80 | (w->ext_count ? 0x10 : 0) | w->csrc_count);
 	buf[1] = (uint8_t)((w->marker ? 0x80 : 0) | w->pt);
-	wr16(buf + 2, w->seq);
-	wr32(buf + 4, w->ts);
-	wr32(buf + 8, w->ssrc);
+	be_wr16(buf + 2, w->seq);
+	be_wr32(buf + 4, w->ts);
+	be_wr32(buf + 8, w->ssrc);
 	uint8_t *p = buf + RTP_HDR_MIN;
 	for (unsigned i = 0; i < w->csrc_count; i++, p += 4)
-		wr32(p, w->csrc[i]);
+		be_wr32(p, w->csrc[i]);
 	if (w->ext_count) {
-		wr16(p, two_byte ? RTP_EXT_TWO_BYTE : RTP_EXT_ONE_BYTE);
-		wr16(p + 2, (uint16_t)ext_words);
+		be_wr16(p, two_byte ? RTP_EXT_TWO_BYTE : RTP_EXT_ONE_BYTE);
+		be_wr16(p + 2, (uint16_t)ext_words);
 		p += 4;
 		memset(p, 0, 4 * ext_words);
 		write_ext_elems(p, w, two_byte);

@@ -24,6 +24,7 @@ enum session_close_reason {
 
 enum session_mode {
     SESSION_MODE_ECHO = 1, /* each participant gets its own audio and video back */
+    SESSION_MODE_MIX,      /* an audio conference: everyone hears the mix of the talkers */
 };
 
 /* Built by the signaling thread, handed to the worker in CMD_SESSION_CREATE, then owned and
@@ -39,6 +40,10 @@ struct session_params {
     int opus_pt, vp8_pt, vp9_pt; /* negotiated payload types, -1 if none */
     uint32_t audio_ssrc_out; /* SSRCs announced in our answer */
     uint32_t video_ssrc_out;
+    uint8_t ext_audio_level; /* negotiated header-extension ids, 0 = not negotiated */
+    uint8_t ext_mid;
+    char audio_mid[32];      /* mid of the audio m-section, sent in the mid extension */
+    char conference[64];     /* the conference to join (SESSION_MODE_MIX) */
 };
 
 const char *session_state_name(enum session_state s);

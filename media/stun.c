@@ -1,6 +1,7 @@
 /* STUN message parsing, FINGERPRINT / MESSAGE-INTEGRITY checks and Binding builders for
  * the ICE-lite agent. The parser trusts nothing in the datagram: every length is checked
  * against the buffer before it is read, and nothing is allocated. */
+#include "media/bytes.h"
 #include "media/stun.h"
 
 #include <netinet/in.h>
@@ -46,27 +47,9 @@ const char *stun_strerror(int err)
     return err_names[-err];
 }
 
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
 
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
 
-static void wr32(uint8_t *p, uint32_t v)
-{
-    wr16(p, (uint16_t)(v >> 16));
-    wr16(p + 2, (uint16_t)v);
-}
 
 /* CRC-32 (IEEE, reflected 0xEDB88320) a nibble at a time: 16 entries are easy to check by
  * eye, and STUN messages are small enough that a 256-entry table buys nothing measurable. */
@@ -144,7 +127,7 @@ static int parse_xor_address(const uint8_t *v, uint16_t len, const uint8_t *hdr,
 
     if (len < 4)
         return STUN_ERR_ATTR_LEN;
-    port = rd16(v + 2) ^ (uint16_t)(STUN_MAGIC_COOKIE >> 16);
+    port = be_rd16(v + 2) ^ (uint16_t)(STUN_MAGIC_COOKIE >> 16);
     memset(ss, 0, sizeof *ss);
     if (v[1] == 0x01) {
         struct sockaddr_in *sin = (struct sockaddr_in *)ss;
@@ -153,7 +136,7 @@ static int parse_xor_address(const uint8_t *v, uint16_t len, const uint8_t *hdr,
             return STUN_ERR_ATTR_LEN;
         sin->sin_family = AF_INET;
         sin->sin_port = htons(port);
-        sin->sin_addr.s_addr = htonl(rd32(v + 4) ^ STUN_MAGIC_COOKIE);
+        sin->sin_addr.s_addr = htonl(be_rd32(v + 4) ^ STUN_MAGIC_COOKIE);
         return 0;
     }
     if (v[1] == 0x02) {
@@ -225,7 +208,7 @@ static int parse_attr(uint16_t type, const uint8_t *v, uint16_t len, const uint8
     case STUN_ATTR_PRIORITY:
         if ((rc = fixed_len(len, 4)) == 0 && !m->has_priority) {
             m->has_priority = true;
-            m->priority = rd32(v);
+            m->priority = be_rd32(v);
         }
         return rc;
     case STUN_ATTR_USE_CANDIDATE:
@@ -237,7 +220,7 @@ static int parse_attr(uint16_t type, const uint8_t *v, uint16_t len, const uint8
         if ((rc = fixed_len(len, 8)) != 0)
             return rc;
         if (!m->ice_controlling && !m->ice_controlled)
-            m->tie_breaker = (uint64_t)rd32(v) << 32 | rd32(v + 4);
+            m->tie_breaker = (uint64_t)be_rd32(v) << 32 | be_rd32(v + 4);
         if (type == STUN_ATTR_ICE_CONTROLLING)
             m->ice_controlling = true;
         else
@@ -266,16 +249,16 @@ static int parse_header(const uint8_t *buf, size_t len, stun_msg_t *m)
         return STUN_ERR_TRUNCATED;
     if (buf[0] & 0xC0)
         return STUN_ERR_NOT_STUN;
-    if (rd32(buf + 4) != STUN_MAGIC_COOKIE)
+    if (be_rd32(buf + 4) != STUN_MAGIC_COOKIE)
         return STUN_ERR_BAD_COOKIE;
-    m->length = rd16(buf + 2);
+    m->length = be_rd16(buf + 2);
     if (m->length & 3)
         return STUN_ERR_BAD_LENGTH;
     if (len < STUN_HEADER_LEN + (size_t)m->length)
         return STUN_ERR_TRUNCATED;
     if (len > STUN_HEADER_LEN + (size_t)m->length)
         return STUN_ERR_TRAILING;
-    t = rd16(buf);
+    t = be_rd16(buf);
     m->type = t;
     m->cls = (uint8_t)(((t >> 7) & 0x2) | ((t >> 4) & 0x1));
     m->method = (uint16_t)((t & 0x000F) | ((t >> 1) & 0x0070) | ((t >> 2) & 0x0F80));
@@ -299,8 +282,8 @@ int stun_parse(const uint8_t *buf, size_t len, stun_msg_t *out)
             return STUN_ERR_ATTR_TRUNCATED; /* unreachable while length % 4 == 0 */
         if (out->has_fingerprint)
             return STUN_ERR_FINGERPRINT_NOT_LAST;
-        type = rd16(buf + off);
-        alen = rd16(buf + off + 2);
+        type = be_rd16(buf + off);
+        alen = be_rd16(buf + off + 2);
         if (end - off - ATTR_HDR_LEN < (((size_t)alen + 3) & ~(size_t)3))
             return STUN_ERR_ATTR_TRUNCATED;
         if (type == STUN_ATTR_FINGERPRINT) {
@@ -333,7 +316,7 @@ int stun_check_fingerprint(const uint8_t *buf, size_t len, const stun_msg_t *m)
         return STUN_ERR_NO_FINGERPRINT;
     if (off < STUN_HEADER_LEN || off + ATTR_HDR_LEN + FINGERPRINT_LEN > len)
         return STUN_ERR_INVALID; /* m does not describe buf */
-    if ((crc32_ieee(buf, off) ^ STUN_FINGERPRINT_XOR) != rd32(buf + off + ATTR_HDR_LEN))
+    if ((crc32_ieee(buf, off) ^ STUN_FINGERPRINT_XOR) != be_rd32(buf + off + ATTR_HDR_LEN))
         return STUN_ERR_BAD_FINGERPRINT;
     return 0;
 }
@@ -353,7 +336,7 @@ int stun_check_integrity(const uint8_t *buf, size_t len, const stun_msg_t *m,
         return STUN_ERR_INVALID;
     /* RFC 5389 §15.4: the length field is hashed as if MESSAGE-INTEGRITY ended the message */
     memcpy(hdr, buf, STUN_HEADER_LEN);
-    wr16(hdr + 2, (uint16_t)(off + ATTR_HDR_LEN + INTEGRITY_LEN - STUN_HEADER_LEN));
+    be_wr16(hdr + 2, (uint16_t)(off + ATTR_HDR_LEN + INTEGRITY_LEN - STUN_HEADER_LEN));
     rc = hmac_sha1(key, key_len, hdr, STUN_HEADER_LEN, buf + STUN_HEADER_LEN,
                    off - STUN_HEADER_LEN, mac);
     if (rc)
@@ -414,9 +397,9 @@ static void w_start(struct writer *w, uint8_t *buf, size_t cap, uint16_t type,
         w->err = STUN_ERR_NO_SPACE;
         return;
     }
-    wr16(buf, type);
-    wr16(buf + 2, 0);
-    wr32(buf + 4, STUN_MAGIC_COOKIE);
+    be_wr16(buf, type);
+    be_wr16(buf + 2, 0);
+    be_wr32(buf + 4, STUN_MAGIC_COOKIE);
     memcpy(buf + 8, tid, STUN_TID_LEN);
     w->len = STUN_HEADER_LEN;
 }
@@ -439,11 +422,11 @@ static uint8_t *w_attr(struct writer *w, uint16_t type, size_t vlen)
         return NULL;
     }
     p = w->buf + w->len;
-    wr16(p, type);
-    wr16(p + 2, (uint16_t)vlen);
+    be_wr16(p, type);
+    be_wr16(p + 2, (uint16_t)vlen);
     memset(p + ATTR_HDR_LEN + vlen, 0, padded - vlen);
     w->len += ATTR_HDR_LEN + padded;
-    wr16(w->buf + 2, (uint16_t)(w->len - STUN_HEADER_LEN));
+    be_wr16(w->buf + 2, (uint16_t)(w->len - STUN_HEADER_LEN));
     return p + ATTR_HDR_LEN;
 }
 
@@ -460,7 +443,7 @@ static void w_u32(struct writer *w, uint16_t type, uint32_t v)
     uint8_t *p = w_attr(w, type, 4);
 
     if (p)
-        wr32(p, v);
+        be_wr32(p, v);
 }
 
 static void w_u64(struct writer *w, uint16_t type, uint64_t v)
@@ -468,8 +451,8 @@ static void w_u64(struct writer *w, uint16_t type, uint64_t v)
     uint8_t *p = w_attr(w, type, 8);
 
     if (p) {
-        wr32(p, (uint32_t)(v >> 32));
-        wr32(p + 4, (uint32_t)v);
+        be_wr32(p, (uint32_t)(v >> 32));
+        be_wr32(p + 4, (uint32_t)v);
     }
 }
 
@@ -512,7 +495,7 @@ static void w_xor_address(struct writer *w, const struct sockaddr *sa)
         return;
     p[0] = 0;
     p[1] = family;
-    wr16(p + 2, port ^ (uint16_t)(STUN_MAGIC_COOKIE >> 16));
+    be_wr16(p + 2, port ^ (uint16_t)(STUN_MAGIC_COOKIE >> 16));
     for (size_t i = 0; i < ip_len; i++) /* buf + 4: cookie then tid, as the RFC XORs */
         p[4 + i] = ip[i] ^ w->buf[4 + i];
 }
@@ -538,7 +521,7 @@ static void w_fingerprint(struct writer *w)
     uint8_t *p = w_attr(w, STUN_ATTR_FINGERPRINT, FINGERPRINT_LEN);
 
     if (p)
-        wr32(p, crc32_ieee(w->buf, before) ^ STUN_FINGERPRINT_XOR);
+        be_wr32(p, crc32_ieee(w->buf, before) ^ STUN_FINGERPRINT_XOR);
 }
 
 /* Adds MESSAGE-INTEGRITY (if key) and FINGERPRINT; returns the length or the first error. */
@@ -624,7 +607,7 @@ int stun_build_unknown_attributes(uint8_t *out, size_t cap, const uint8_t tid[ST
         w.err = STUN_ERR_INVALID;
     p = w_attr(&w, STUN_ATTR_UNKNOWN_ATTRIBUTES, 2 * n_types);
     for (size_t i = 0; p && i < n_types; i++)
-        wr16(p + 2 * i, types[i]);
+        be_wr16(p + 2 * i, types[i]);
     return w_finish(&w, key, key_len);
 }
 

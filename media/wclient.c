@@ -1,5 +1,6 @@
 /* A WebRTC client transport for playing an endpoint against the server. */
 #include "media/wclient.h"
+#include "mcu/netaddr.h"
 #include "media/rtp.h"
 #include "media/stun.h"
 
@@ -20,26 +21,6 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int to_sockaddr(const char *addr, int port, struct sockaddr_storage *ss, socklen_t *len)
-{
-    memset(ss, 0, sizeof *ss);
-    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-    if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((uint16_t)port);
-        *len = sizeof *a4;
-        return 0;
-    }
-    if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1) {
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)port);
-        *len = sizeof *a6;
-        return 0;
-    }
-    return -1;
-}
-
 static void token(char *out, size_t n)
 {
     static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -55,7 +36,7 @@ int wclient_init(struct wclient *c, dtls_identity_t *id, const char *bind_addr)
     memset(c, 0, sizeof *c);
     struct sockaddr_storage ss;
     socklen_t len;
-    if (to_sockaddr(bind_addr, 0, &ss, &len) < 0)
+    if (netaddr_parse(bind_addr, 0, &ss, &len) < 0)
         return -1;
     c->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (c->fd < 0)
@@ -78,7 +59,7 @@ out_close:
 int wclient_set_remote(struct wclient *c, const char *addr, int port, const char *ufrag,
                        const char *pwd, const char *fingerprint)
 {
-    if (to_sockaddr(addr, port, &c->server, &c->server_len) < 0)
+    if (netaddr_parse(addr, port, &c->server, &c->server_len) < 0)
         return -1;
     snprintf(c->remote_ufrag, sizeof c->remote_ufrag, "%s", ufrag);
     snprintf(c->remote_pwd, sizeof c->remote_pwd, "%s", pwd);

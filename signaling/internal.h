@@ -16,6 +16,16 @@
 
 struct server;
 
+/* A conference lives on exactly one worker: the first join places it, the last leave
+ * forgets it. */
+struct conf_place {
+    char name[64];
+    int worker;
+    int members;
+    uint64_t speaker;          /* the current dominant speaker's session, 0 = none */
+    struct conf_place *next;
+};
+
 enum conn_kind { CONN_NONE = 0, CONN_HTTP, CONN_WS };
 
 /* Per-connection state, allocated and zeroed by lws (per_session_data_size). An HTTP
@@ -48,6 +58,7 @@ struct conn {
     size_t outq_len;
     uint64_t session_id;       /* 0 = not in a session */
     int session_worker;
+    char conference[64];       /* the conference of the session */
     struct conn *ws_prev, *ws_next; /* the signaling thread's list of endpoints */
 };
 
@@ -61,6 +72,7 @@ struct signaling {
     uint64_t next_id;          /* ids for pings and sessions */
     struct conn *deferred;     /* connections waiting on worker replies */
     struct conn *endpoints;    /* WebSocket endpoints */
+    struct conf_place *places; /* which worker hosts each conference, owned */
     int next_worker;           /* round-robin placement of new sessions */
 };
 

@@ -2,6 +2,7 @@
 #include "signaling/signaling.h"
 #include "signaling/internal.h"
 #include "mcu/log.h"
+#include "mcu/netaddr.h"
 #include "mcu/server.h"
 
 #include <arpa/inet.h>
@@ -19,6 +20,7 @@ static void dispatch_event(struct signaling *sig, struct mcu_msg *m)
         break;
     case EV_SESSION_STATE:
     case EV_SESSION_CLOSED:
+    case EV_DOMINANT_SPEAKER:
         ws_on_session_event(sig, m);
         break;
     default:
@@ -83,19 +85,8 @@ static void lws_log_emit(int level, const char *line)
 static int probe_listen(const char *host, int port, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
     socklen_t len;
-    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((uint16_t)port);
-        len = sizeof *a4;
-    } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)port);
-        len = sizeof *a6;
-    } else {
+    if (netaddr_parse(host, port, &ss, &len) < 0) {
         snprintf(err, errlen, "cannot listen on '%s': not an IP address", host);
         return -1;
     }
@@ -201,5 +192,10 @@ void signaling_destroy(struct signaling *sig)
     /* Destroying the context closes every connection; their CLOSED callbacks free
      * per-connection state, so the deferred list must still be valid here. */
     lws_context_destroy(sig->ctx);
+    while (sig->places) {
+        struct conf_place *pl = sig->places;
+        sig->places = pl->next;
+        free(pl);
+    }
     free(sig);
 }

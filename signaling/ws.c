@@ -101,6 +101,58 @@ static size_t candidates(const struct server *srv, const struct worker *w, sdp_c
     return n;
 }
 
+static bool is_mix_name(const char *name)
+{
+    return !strcmp(name, "mix") || (!strncmp(name, "mix-", 4) && strlen(name) < 64);
+}
+
+static struct conf_place *find_place(struct signaling *sig, const char *conference)
+{
+    struct conf_place *pl = sig->places;
+    while (pl && strcmp(pl->name, conference))
+        pl = pl->next;
+    return pl;
+}
+
+static void send_speaker(struct conn *o, const char *conference, uint64_t session)
+{
+    char sid[24];
+    snprintf(sid, sizeof sid, "%lu", (unsigned long)session);
+    send_json(o, json_pack("{s:s,s:s,s:s}", "type", "speaker", "conference", conference, "session", sid));
+}
+
+/* The worker hosting a conference, placing it round-robin on its first join. */
+static int place(struct signaling *sig, const char *conference, bool add)
+{
+    struct conf_place *pl = find_place(sig, conference);
+    if (!pl) {
+        pl = calloc(1, sizeof *pl);
+        if (!pl)
+            return -1;
+        snprintf(pl->name, sizeof pl->name, "%s", conference);
+        pl->worker = sig->next_worker++ % sig->srv->nworkers;
+        pl->next = sig->places;
+        sig->places = pl;
+    }
+    if (add)
+        pl->members++;
+    return pl->worker;
+}
+
+static void unplace(struct signaling *sig, const char *conference)
+{
+    for (struct conf_place **pp = &sig->places; *pp; pp = &(*pp)->next) {
+        struct conf_place *pl = *pp;
+        if (strcmp(pl->name, conference))
+            continue;
+        if (--pl->members <= 0) {
+            *pp = pl->next;
+            free(pl);
+        }
+        return;
+    }
+}
+
 /* join {conference, sdp}: answer the offer and start a session on a worker. */
 static void handle_join(struct conn *c, json_t *req, json_t *id)
 {
@@ -112,13 +164,15 @@ static void handle_join(struct conn *c, json_t *req, json_t *id)
         return send_error(c, id, "bad_request", "join needs 'conference' and 'sdp' strings");
     if (c->session_id)
         return send_error(c, id, "already_joined", "this connection is already in a session; leave first");
-    if (strcmp(conference, "echo"))
+    bool mix = is_mix_name(conference);
+    if (strcmp(conference, "echo") && !mix)
         return send_error(c, id, "unknown_conference", "no such conference");
 
     sdp_offer_t *offer = malloc(sizeof *offer);
     sdp_choice_t *choice = malloc(sizeof *choice);
     char *answer = malloc(ANSWER_MAX);
     struct session_params *sp = calloc(1, sizeof *sp);
+    bool placed = false;
     if (!offer || !choice || !answer || !sp) {
         send_error(c, id, "internal", "out of memory");
         goto out_free;
@@ -128,13 +182,19 @@ static void handle_join(struct conn *c, json_t *req, json_t *id)
         send_error(c, id, "bad_offer", sdp_strerror(rc));
         goto out_free;
     }
-    int wi = sig->next_worker++ % srv->nworkers;
+    int wi = mix ? place(sig, conference, true) : sig->next_worker++ % srv->nworkers;
+    placed = mix && wi >= 0; /* undone below unless the join succeeds */
+    if (wi < 0) {
+        send_error(c, id, "internal", "out of memory");
+        goto out_free;
+    }
     struct worker *w = &srv->workers[wi];
     sdp_candidate_t cands[8];
     size_t ncand = candidates(srv, w, cands, 8);
 
     sp->id = ++sig->next_id;
-    sp->mode = SESSION_MODE_ECHO;
+    sp->mode = mix ? SESSION_MODE_MIX : SESSION_MODE_ECHO;
+    snprintf(sp->conference, sizeof sp->conference, "%s", conference);
     sp->dtls_server = true;
     random_token(sp->local_ufrag, 8);
     random_token(sp->local_pwd, 24);
@@ -158,7 +218,7 @@ static void handle_join(struct conn *c, json_t *req, json_t *id)
         if (offer->m[i].kind == SDP_KIND_AUDIO && !have_audio) {
             ap.send[i] = (sdp_send_t){sp->audio_ssrc_out, 0, stream, "echo-audio"};
             have_audio = true;
-        } else if (offer->m[i].kind == SDP_KIND_VIDEO && !have_video) {
+        } else if (offer->m[i].kind == SDP_KIND_VIDEO && !have_video && !mix) {
             ap.send[i] = (sdp_send_t){sp->video_ssrc_out, 0, stream, "echo-video"};
             have_video = true;
         }
@@ -174,6 +234,13 @@ static void handle_join(struct conn *c, json_t *req, json_t *id)
     sp->opus_pt = choice->opus_pt;
     sp->vp8_pt = choice->vp8_pt;
     sp->vp9_pt = choice->vp9_pt;
+    sp->ext_audio_level = choice->ext_id[SDP_EXT_AUDIO_LEVEL];
+    sp->ext_mid = choice->ext_id[SDP_EXT_MID];
+    for (int i = 0; i < choice->n_m; i++)
+        if (choice->m[i].accepted && choice->m[i].kind == SDP_KIND_AUDIO) {
+            snprintf(sp->audio_mid, sizeof sp->audio_mid, "%s", choice->m[i].mid);
+            break;
+        }
 
     uint64_t sid = sp->id;
     struct mcu_msg m = {.type = CMD_SESSION_CREATE, .worker = (uint32_t)wi, .id = sid, .ptr = sp};
@@ -184,18 +251,37 @@ static void handle_join(struct conn *c, json_t *req, json_t *id)
     sp = NULL; /* the worker owns it now */
     c->session_id = sid;
     c->session_worker = wi;
+    snprintf(c->conference, sizeof c->conference, "%s", conference);
+    placed = false; /* the session holds the place now */
+    struct conf_place *pl = mix ? find_place(sig, conference) : NULL;
     char sid_text[24];
     snprintf(sid_text, sizeof sid_text, "%lu", (unsigned long)sid);
     json_t *j = json_pack("{s:s,s:s,s:s}", "type", "answer", "session", sid_text, "sdp", answer);
     if (id)
         json_object_set(j, "id", id);
     send_json(c, j);
-    log_info("ws", "session %s: echo on worker %d", sid_text, wi);
+    if (pl && pl->speaker) /* who is speaking now, for a late joiner */
+        send_speaker(c, conference, pl->speaker);
+    log_info("ws", "session %s: %s on worker %d", sid_text, conference, wi);
 out_free:
+    if (placed)
+        unplace(sig, conference);
     free(sp);
     free(answer);
     free(choice);
     free(offer);
+}
+
+/* The session is over, whoever ended it: the conference loses a member. */
+static void forget_session(struct conn *c)
+{
+    struct conf_place *pl = is_mix_name(c->conference) ? find_place(c->sig, c->conference) : NULL;
+    if (pl && pl->speaker == c->session_id)
+        pl->speaker = 0;
+    if (pl)
+        unplace(c->sig, c->conference);
+    c->session_id = 0;
+    c->conference[0] = 0;
 }
 
 static void end_session(struct conn *c)
@@ -207,7 +293,7 @@ static void end_session(struct conn *c)
     if (!worker_send_cmd(w, &m))
         log_warn("ws", "session %lu: close command lost (queue full); consent will expire it",
                  (unsigned long)c->session_id);
-    c->session_id = 0;
+    forget_session(c);
 }
 
 static void handle_leave(struct conn *c, json_t *req, json_t *id)
@@ -281,11 +367,20 @@ void ws_on_session_event(struct signaling *sig, const struct mcu_msg *m)
         return; /* the endpoint has gone already */
     char sid[24];
     snprintf(sid, sizeof sid, "%lu", (unsigned long)m->id);
+    if (m->type == EV_DOMINANT_SPEAKER) {
+        struct conf_place *pl = find_place(sig, c->conference);
+        if (pl)
+            pl->speaker = m->id;
+        for (struct conn *o = sig->endpoints; o; o = o->ws_next)
+            if (o->session_id && !strcmp(o->conference, c->conference))
+                send_speaker(o, c->conference, m->id);
+        return;
+    }
     if (m->type == EV_SESSION_STATE) {
         send_json(c, json_pack("{s:s,s:s,s:s}", "type", "state", "session", sid, "state",
                                session_state_name((enum session_state)m->arg)));
     } else {
-        c->session_id = 0;
+        forget_session(c);
         send_json(c, json_pack("{s:s,s:s,s:s}", "type", "closed", "session", sid, "reason",
                                session_close_reason_name((enum session_close_reason)m->arg)));
     }

@@ -1,7 +1,7 @@
 // Helpers for integration tests: start the real server on free ports, talk HTTP and UDP to it,
 // stop it with SIGTERM and check it exited cleanly (exit 0, no sanitizer report).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,6 +58,7 @@ export async function stopServer(srv, limitMs = 2000) {
   const res = await Promise.race([srv.exitPromise, sleep(limitMs + 3000).then(() => null)]);
   const ms = Date.now() - t0;
   if (!res) srv.child.kill('SIGKILL');
+  if (process.env.MCU_KEEP_LOG) writeFileSync(`${process.env.MCU_KEEP_LOG}/server-${srv.port}.log`, srv.stderr);
   rmSync(srv.dir, { recursive: true, force: true });
   return { ...(res || { code: null, signal: 'timeout' }), ms };
 }

@@ -1,0 +1,172 @@
+/* Audio conferences on a worker. Each receiver gets one RTP stream (its own SSRC, sequence
+ * numbers and timestamps) whatever the mixer hands it: the shared mix or its own mix-minus. */
+#include "media/mixconf.h"
+#include "mcu/log.h"
+#include "mcu/msg.h"
+#include "mcu/worker.h"
+#include "media/amix.h"
+#include "media/engine.h"
+#include "media/peer.h"
+#include "media/rtp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FRAME_TS 960 /* 20 ms at Opus's 48 kHz RTP clock */
+
+struct mixconf {
+    char name[64];
+    struct amix *mix;
+    struct peer *members;  /* linked through peer.conf_next */
+    int nmembers;
+    int dominant_slot;
+    struct mixconf *next;
+};
+
+static struct mixconf *find(struct mixconf_set *set, const char *name)
+{
+    for (struct mixconf *c = set->head; c; c = c->next)
+        if (!strcmp(c->name, name))
+            return c;
+    return NULL;
+}
+
+int mixconf_join(struct engine *e, struct mixconf_set *set, struct peer *p)
+{
+    (void)e;
+    struct mixconf *c = find(set, p->p.conference);
+    if (!c) {
+        c = calloc(1, sizeof *c);
+        if (!c)
+            return -1;
+        struct amix_cfg cfg;
+        amix_cfg_defaults(&cfg);
+        c->mix = amix_new(&cfg);
+        if (!c->mix) {
+            free(c);
+            return -1;
+        }
+        snprintf(c->name, sizeof c->name, "%s", p->p.conference);
+        c->dominant_slot = -1;
+        c->next = set->head;
+        set->head = c;
+        log_info("mixconf", "conference '%s' opened", c->name);
+    }
+    int slot = amix_add(c->mix);
+    if (slot < 0)
+        return -1;
+    p->conf = c;
+    p->mix_slot = slot;
+    p->out_seq = (uint16_t)random();
+    p->out_ts = (uint32_t)random();
+    p->conf_next = c->members;
+    c->members = p;
+    c->nmembers++;
+    return 0;
+}
+
+void mixconf_leave(struct mixconf_set *set, struct peer *p)
+{
+    struct mixconf *c = p->conf;
+    if (!c)
+        return;
+    amix_remove(c->mix, p->mix_slot);
+    for (struct peer **pp = &c->members; *pp; pp = &(*pp)->conf_next)
+        if (*pp == p) {
+            *pp = p->conf_next;
+            break;
+        }
+    p->conf = NULL;
+    if (--c->nmembers > 0)
+        return;
+    for (struct mixconf **cc = &set->head; *cc; cc = &(*cc)->next)
+        if (*cc == c) {
+            *cc = c->next;
+            break;
+        }
+    log_info("mixconf", "conference '%s' closed", c->name);
+    amix_free(c->mix);
+    free(c);
+}
+
+void mixconf_on_rtp(struct engine *e, struct peer *p, const uint8_t *buf, size_t len)
+{
+    rtp_hdr_t h;
+    if (rtp_parse(buf, len, &h) < 0)
+        return engine_drop(e, DROP_RTP_MALFORMED);
+    p->rtp_in++;
+    if (!p->conf || h.pt != p->p.opus_pt || !h.payload_len)
+        return; /* video waits for the router; empty packets carry nothing */
+    int level = -1;
+    bool voice;
+    uint8_t lv;
+    if (p->p.ext_audio_level && rtp_get_audio_level(buf, &h, p->p.ext_audio_level, &voice, &lv) == 0)
+        level = lv;
+    int rc = amix_push(p->conf->mix, p->mix_slot, h.seq, h.ts, level, buf + h.payload_off,
+                       h.payload_len, mono_ns());
+    if (rc < 0)
+        engine_drop(e, rc == AMIX_ERR_LATE ? DROP_AUDIO_LATE
+                       : rc == AMIX_ERR_DUPLICATE ? DROP_AUDIO_DUPLICATE : DROP_AUDIO_UNUSABLE);
+}
+
+/* Writes one packet of the mixer's output to a member: its header, then SRTP. */
+static void send_audio(struct engine *e, struct peer *p, const uint8_t *payload, size_t plen, uint8_t level)
+{
+    uint8_t lvbyte = rtp_audio_level_byte(level < 127, level);
+    rtp_ext_t ext[2];
+    size_t next = 0;
+    if (p->p.ext_audio_level)
+        ext[next++] = (rtp_ext_t){.id = p->p.ext_audio_level, .len = 1, .data = &lvbyte};
+    if (p->p.ext_mid && p->p.audio_mid[0])
+        ext[next++] = (rtp_ext_t){.id = p->p.ext_mid, .len = (uint8_t)strlen(p->p.audio_mid),
+                                  .data = (const uint8_t *)p->p.audio_mid};
+    rtp_write_t w = {.pt = (uint8_t)p->p.opus_pt, .seq = p->out_seq, .ts = p->out_ts,
+                     .ssrc = p->p.audio_ssrc_out, .ext = ext, .ext_count = next};
+    uint8_t *out = engine_tx_reserve(e);
+    int off = rtp_write_header(out, WORKER_PKT_MAX, &w);
+    if (off < 0 || (size_t)off + plen + SRTPX_MAX_TRAILER > WORKER_PKT_MAX)
+        return;
+    memcpy(out + off, payload, plen);
+    size_t len = (size_t)off + plen;
+    if (srtpx_protect_rtp(p->srtp, out, &len, WORKER_PKT_MAX) < 0)
+        return engine_drop(e, DROP_SRTP_OTHER);
+    engine_tx_commit(e, p, len);
+    p->out_seq++;
+    p->rtp_out++;
+}
+
+void mixconf_tick(struct engine *e, struct mixconf_set *set, int64_t now_ns)
+{
+    for (struct mixconf *c = set->head; c; c = c->next) {
+        amix_tick(c->mix, now_ns);
+        for (struct peer *p = c->members; p; p = p->conf_next) {
+            p->out_ts += FRAME_TS; /* time runs on through DTX gaps */
+            if (!p->srtp)
+                continue;
+            size_t len;
+            uint8_t level;
+            bool own;
+            const uint8_t *pkt = amix_output(c->mix, p->mix_slot, &len, &level, &own);
+            if (pkt && len)
+                send_audio(e, p, pkt, len, level);
+        }
+        bool changed = false;
+        int dom = amix_dominant(c->mix, &changed);
+        if (changed && dom >= 0)
+            for (struct peer *p = c->members; p; p = p->conf_next)
+                if (p->mix_slot == dom)
+                    engine_emit(e, EV_DOMINANT_SPEAKER, p->p.id, 0);
+    }
+}
+
+void mixconf_free_all(struct mixconf_set *set)
+{
+    while (set->head) {
+        struct mixconf *c = set->head;
+        set->head = c->next;
+        for (struct peer *p = c->members; p; p = p->conf_next)
+            p->conf = NULL;
+        amix_free(c->mix);
+        free(c);
+    }
+}

@@ -1,0 +1,28 @@
+/* Audio conferences on a worker: the glue between peers (RTP in, SRTP out) and the pure
+ * mixing core (media/amix.c). A conference lives on exactly one worker; its members are
+ * that worker's peers in SESSION_MODE_MIX. Worker thread only. */
+#ifndef MEDIA_MIXCONF_H
+#define MEDIA_MIXCONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct engine;
+struct peer;
+struct mixconf;
+
+struct mixconf_set {
+    struct mixconf *head; /* the worker's conferences, owned */
+};
+
+/* Puts the peer into the conference named in its params (created on first use). 0 or -1. */
+int mixconf_join(struct engine *e, struct mixconf_set *set, struct peer *p);
+/* Takes the peer out; the conference goes when its last member leaves. */
+void mixconf_leave(struct mixconf_set *set, struct peer *p);
+/* A decrypted RTP packet from a member. */
+void mixconf_on_rtp(struct engine *e, struct peer *p, const uint8_t *buf, size_t len);
+/* Every 20 ms: mix each conference and send every member its packet. */
+void mixconf_tick(struct engine *e, struct mixconf_set *set, int64_t now_ns);
+void mixconf_free_all(struct mixconf_set *set);
+
+#endif
