@@ -108,6 +108,20 @@ INT_SETTER(set_media_port, media_port, 0, 65535)
 INT_SETTER(set_workers, workers, 0, 256)
 INT_SETTER(set_queue_depth, queue_depth, 16, 1 << 20)
 INT_SETTER(set_consent_timeout, consent_timeout_ms, 200, 600000)
+INT_SETTER(set_mix_talkers, mix_talkers, 1, 8)
+INT_SETTER(set_mix_bitrate, mix_bitrate, 6000, 510000)
+INT_SETTER(set_mix_complexity, mix_complexity, 0, 10)
+INT_SETTER(set_mix_dominant, mix_dominant_ms, 0, 60000)
+
+static int set_mix_rate(struct mcu_config *c, const char *v, char *err, size_t errlen)
+{
+    if (strcmp(v, "48000") && strcmp(v, "16000")) {
+        snprintf(err, errlen, "mix_sample_rate: expected 48000 or 16000, got '%s'", v);
+        return -1;
+    }
+    c->mix_sample_rate = atoi(v);
+    return 0;
+}
 STR_SETTER(set_announce, announce_addr)
 STR_SETTER(set_db, db_path)
 STR_SETTER(set_web_root, web_root)
@@ -150,6 +164,7 @@ static int parse_bool(const char *v, bool *out)
 
 BOOL_SETTER(set_syslog, syslog)
 BOOL_SETTER(set_insecure_http, insecure_http)
+BOOL_SETTER(set_mix_dtx, mix_dtx)
 
 static const struct key keys[] = {
     {"listen", "MCU_LISTEN", "ADDR:PORT", set_listen,
@@ -176,6 +191,16 @@ static const struct key keys[] = {
      "allow plain HTTP on a non-loopback address, e.g. behind a TLS proxy (default false)"},
     {"queue_depth", "MCU_QUEUE_DEPTH", "N", set_queue_depth,
      "slots in each signaling<->worker queue (default 4096)"},
+    {"mix_talkers", "MCU_MIX_TALKERS", "K", set_mix_talkers,
+     "audio conferences mix the K loudest participants (default 3)"},
+    {"mix_sample_rate", "MCU_MIX_SAMPLE_RATE", "HZ", set_mix_rate,
+     "mixing rate of a new audio conference, 48000 or 16000 (default 48000)"},
+    {"mix_bitrate", "MCU_MIX_BITRATE", "BPS", set_mix_bitrate, "Opus bitrate of the mix (default 32000)"},
+    {"mix_complexity", "MCU_MIX_COMPLEXITY", "N", set_mix_complexity,
+     "Opus encoder complexity of the mix, 0..10 (default 5)"},
+    {"mix_dtx", "MCU_MIX_DTX", "BOOL", set_mix_dtx, "Opus DTX on the mix (default false)"},
+    {"mix_dominant_ms", "MCU_MIX_DOMINANT_MS", "MS", set_mix_dominant,
+     "a new dominant speaker must lead this long (default 1500)"},
     {"consent_timeout_ms", "MCU_CONSENT_TIMEOUT_MS", "MS", set_consent_timeout,
      "a session with no ICE check for this long is closed (RFC 7675; default 30000)"},
 };
@@ -196,6 +221,11 @@ void config_defaults(struct mcu_config *c)
     c->log_level = LOG_LVL_INFO;
     c->queue_depth = 4096;
     c->consent_timeout_ms = 30000;
+    c->mix_talkers = 3;
+    c->mix_sample_rate = 48000;
+    c->mix_bitrate = 32000;
+    c->mix_complexity = 5;
+    c->mix_dominant_ms = 1500;
 }
 
 static const struct key *find_key(const char *name)

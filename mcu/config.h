@@ -29,6 +29,12 @@ struct mcu_config {
     bool insecure_http;                                   /* allow plain HTTP off loopback */
     int queue_depth;                                      /* slots in each thread queue */
     int consent_timeout_ms;                               /* ICE consent lifetime (RFC 7675) */
+    int mix_talkers;                                      /* K loudest mixed */
+    int mix_sample_rate;                                  /* 48000 or 16000 */
+    int mix_bitrate;                                      /* Opus bits/s of the mix */
+    int mix_complexity;                                   /* Opus encoder complexity 0..10 */
+    bool mix_dtx;                                         /* Opus DTX on the mix */
+    int mix_dominant_ms;                                  /* dominant-speaker switch threshold */
 };
 
 void config_defaults(struct mcu_config *c);

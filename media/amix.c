@@ -10,6 +10,7 @@
 #include "media/mixer.h"
 
 #include <opus.h>
+#include <speex/speex_preprocess.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@
 
 struct part {
     struct jb *jb;           /* owned */
+    SpeexPreprocessState *pre; /* owned; AGC / noise suppression when asked for, else NULL */
     OpusDecoder *dec;        /* owned; created the first time it talks, NULL before */
     struct jb_frame cur;     /* this tick's frame; its data lives in jb until the next get */
     int32_t gain_q12;
@@ -137,6 +139,8 @@ out_free:
 
 static void part_free(struct part *p)
 {
+    if (p->pre)
+        speex_preprocess_state_destroy(p->pre);
     if (p->dec)
         opus_decoder_destroy(p->dec);
     jb_free(p->jb);
@@ -223,6 +227,31 @@ void amix_set_muted(struct amix *m, int slot, bool muted)
 {
     if (part_at(m, slot))
         m->sel[slot].muted = muted;
+}
+
+int amix_set_cleanup(struct amix *m, int slot, bool agc, bool denoise)
+{
+    struct part *p = part_at(m, slot);
+    if (!p)
+        return AMIX_ERR_ARG;
+    if (!agc && !denoise) {
+        if (p->pre)
+            speex_preprocess_state_destroy(p->pre);
+        p->pre = NULL;
+        return 0;
+    }
+    if (!p->pre && !(p->pre = speex_preprocess_state_init(m->frame, m->cfg.sample_rate)))
+        return AMIX_ERR_ARG;
+    int on_agc = agc, on_dn = denoise;
+    float agc_level = 8000.0f; /* about -12 dBFS RMS */
+    int agc_increment = 20;    /* dB/s: a weak microphone comes up within a second or two */
+    int agc_max_gain = 30;     /* dB */
+    speex_preprocess_ctl(p->pre, SPEEX_PREPROCESS_SET_AGC, &on_agc);
+    speex_preprocess_ctl(p->pre, SPEEX_PREPROCESS_SET_AGC_LEVEL, &agc_level);
+    speex_preprocess_ctl(p->pre, SPEEX_PREPROCESS_SET_AGC_INCREMENT, &agc_increment);
+    speex_preprocess_ctl(p->pre, SPEEX_PREPROCESS_SET_AGC_MAX_GAIN, &agc_max_gain);
+    speex_preprocess_ctl(p->pre, SPEEX_PREPROCESS_SET_DENOISE, &on_dn);
+    return 0;
 }
 
 void amix_set_gain(struct amix *m, int slot, float gain_db)
@@ -364,8 +393,11 @@ void amix_tick(struct amix *m, int64_t now_ns)
         struct part *p = m->parts[s->slot];
         if (p->cur.kind == JB_FRAME)
             frames--;
-        if (decode(m, p))
+        if (decode(m, p)) {
+            if (p->pre) /* only talkers' audio is ever decoded, so only it is cleaned */
+                speex_preprocess_run(p->pre, m->dec_pcm);
             mixer_add(m->mix, s->own, m->dec_pcm, p->gain_q12, n);
+        }
         else
             memset(s->own, 0, n * sizeof(int32_t));
     }

@@ -57,6 +57,9 @@ int amix_add(struct amix *m);
 void amix_remove(struct amix *m, int slot);
 void amix_set_muted(struct amix *m, int slot, bool muted); /* a muted one never enters the mix */
 void amix_set_gain(struct amix *m, int slot, float gain_db);
+/* Automatic gain control and/or noise suppression (speexdsp) on this participant's voice,
+ * for sites with poor microphones; both off by default. 0 or AMIX_ERR_ARG. */
+int amix_set_cleanup(struct amix *m, int slot, bool agc, bool denoise);
 
 /* One received Opus packet (after SRTP). level: RFC 6464 level 0..127 (-dBov), or -1 when the
  * packet had no audio-level extension. Returns 0 or a negative code (late, duplicate, too big). */

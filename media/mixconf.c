@@ -31,6 +31,18 @@ static struct mixconf *find(struct mixconf_set *set, const char *name)
     return NULL;
 }
 
+static void conf_drop(struct mixconf_set *set, struct mixconf *c)
+{
+    for (struct mixconf **cc = &set->head; *cc; cc = &(*cc)->next)
+        if (*cc == c) {
+            *cc = c->next;
+            break;
+        }
+    log_info("mixconf", "conference '%s' closed", c->name);
+    amix_free(c->mix);
+    free(c);
+}
+
 int mixconf_join(struct engine *e, struct mixconf_set *set, struct peer *p)
 {
     (void)e;
@@ -41,6 +53,12 @@ int mixconf_join(struct engine *e, struct mixconf_set *set, struct peer *p)
             return -1;
         struct amix_cfg cfg;
         amix_cfg_defaults(&cfg);
+        cfg.talkers = p->p.mix_talkers;
+        cfg.sample_rate = p->p.mix_sample_rate;
+        cfg.bitrate = p->p.mix_bitrate;
+        cfg.complexity = p->p.mix_complexity;
+        cfg.dtx = p->p.mix_dtx;
+        cfg.dominant_switch_ms = p->p.mix_dominant_ms;
         c->mix = amix_new(&cfg);
         if (!c->mix) {
             free(c);
@@ -50,11 +68,20 @@ int mixconf_join(struct engine *e, struct mixconf_set *set, struct peer *p)
         c->dominant_slot = -1;
         c->next = set->head;
         set->head = c;
-        log_info("mixconf", "conference '%s' opened", c->name);
+        log_info("mixconf", "conference '%s' opened: K=%d, %d Hz, %d bit/s", c->name, cfg.talkers,
+                 cfg.sample_rate, cfg.bitrate);
     }
     int slot = amix_add(c->mix);
-    if (slot < 0)
+    if (slot >= 0 && (p->p.agc || p->p.denoise) &&
+        amix_set_cleanup(c->mix, slot, p->p.agc, p->p.denoise) < 0) {
+        amix_remove(c->mix, slot);
+        slot = -1;
+    }
+    if (slot < 0) {
+        if (!c->nmembers)
+            conf_drop(set, c);
         return -1;
+    }
     p->conf = c;
     p->mix_slot = slot;
     p->out_seq = (uint16_t)random();
@@ -77,16 +104,8 @@ void mixconf_leave(struct mixconf_set *set, struct peer *p)
             break;
         }
     p->conf = NULL;
-    if (--c->nmembers > 0)
-        return;
-    for (struct mixconf **cc = &set->head; *cc; cc = &(*cc)->next)
-        if (*cc == c) {
-            *cc = c->next;
-            break;
-        }
-    log_info("mixconf", "conference '%s' closed", c->name);
-    amix_free(c->mix);
-    free(c);
+    if (--c->nmembers == 0)
+        conf_drop(set, c);
 }
 
 void mixconf_on_rtp(struct engine *e, struct peer *p, const uint8_t *buf, size_t len)

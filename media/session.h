@@ -44,6 +44,10 @@ struct session_params {
     uint8_t ext_mid;
     char audio_mid[32];      /* mid of the audio m-section, sent in the mid extension */
     char conference[64];     /* the conference to join (SESSION_MODE_MIX) */
+    /* SESSION_MODE_MIX: the mixer's settings, used if this join creates the conference */
+    int mix_talkers, mix_sample_rate, mix_bitrate, mix_complexity, mix_dominant_ms;
+    bool mix_dtx;
+    bool agc, denoise;       /* clean this participant's voice (speexdsp) */
 };
 
 const char *session_state_name(enum session_state s);

@@ -167,6 +167,16 @@ static void handle_join(struct conn *c, json_t *req, json_t *id)
     bool mix = is_mix_name(conference);
     if (strcmp(conference, "echo") && !mix)
         return send_error(c, id, "unknown_conference", "no such conference");
+    /* options: {sample_rate: 16000|48000 (for a new conference), agc: bool, denoise: bool} */
+    json_t *opts = json_object_get(req, "options");
+    json_t *o_rate = json_object_get(opts, "sample_rate");
+    json_t *o_agc = json_object_get(opts, "agc");
+    json_t *o_dn = json_object_get(opts, "denoise");
+    if ((opts && !json_is_object(opts)) || (o_agc && !json_is_boolean(o_agc)) ||
+        (o_dn && !json_is_boolean(o_dn)) ||
+        (o_rate && json_integer_value(o_rate) != 16000 && json_integer_value(o_rate) != 48000))
+        return send_error(c, id, "bad_request",
+                          "options: sample_rate is 16000 or 48000, agc and denoise are booleans");
 
     sdp_offer_t *offer = malloc(sizeof *offer);
     sdp_choice_t *choice = malloc(sizeof *choice);
@@ -194,6 +204,14 @@ static void handle_join(struct conn *c, json_t *req, json_t *id)
 
     sp->id = ++sig->next_id;
     sp->mode = mix ? SESSION_MODE_MIX : SESSION_MODE_ECHO;
+    sp->mix_talkers = srv->cfg.mix_talkers;
+    sp->mix_sample_rate = o_rate ? (int)json_integer_value(o_rate) : srv->cfg.mix_sample_rate;
+    sp->mix_bitrate = srv->cfg.mix_bitrate;
+    sp->mix_complexity = srv->cfg.mix_complexity;
+    sp->mix_dtx = srv->cfg.mix_dtx;
+    sp->mix_dominant_ms = srv->cfg.mix_dominant_ms;
+    sp->agc = json_is_true(o_agc);
+    sp->denoise = json_is_true(o_dn);
     snprintf(sp->conference, sizeof sp->conference, "%s", conference);
     sp->dtls_server = true;
     random_token(sp->local_ufrag, 8);

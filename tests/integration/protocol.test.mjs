@@ -73,6 +73,9 @@ test('bad requests get JSON errors with stable codes, and change nothing', async
       [{ type: 'join', conference: 'echo', sdp: offer('chromium_av.sdp').replace(/a=group:BUNDLE[^\r\n]*\r?\n/, '') }, 'bad_offer'],
       [{ type: 'join', conference: 'echo', sdp: offer('chromium_av.sdp').replace(/a=fingerprint[^\r\n]*\r?\n/g, '') }, 'bad_offer'],
       [{ type: 'leave' }, 'not_joined'],
+      [{ type: 'join', conference: 'mix', sdp: offer('chromium_audio.sdp'), options: { sample_rate: 44100 } }, 'bad_request'],
+      [{ type: 'join', conference: 'mix', sdp: offer('chromium_audio.sdp'), options: { agc: 'yes' } }, 'bad_request'],
+      [{ type: 'join', conference: 'mix', sdp: offer('chromium_audio.sdp'), options: 7 }, 'bad_request'],
     ];
     for (const [msg, code] of cases) {
       const r = await ws.ask(msg);
@@ -98,6 +101,27 @@ test('bad requests get JSON errors with stable codes, and change nothing', async
     await sleep(100);
     assert.match(await (await fetch(`${srv.base}/metrics`)).text(), /mcu_worker_sessions\{worker="0"\} 0/);
     ws.close();
+  } finally {
+    assert.equal((await stopServer(srv)).code, 0, srv.stderr);
+  }
+});
+
+test('audio conferences: one worker per conference, options accepted, members counted', async () => {
+  const srv = await startServer({ workers: 2 });
+  try {
+    const a = await connect(srv), b = await connect(srv), c = await connect(srv);
+    const ans = await a.ask({ type: 'join', conference: 'mix-hall', sdp: offer('chromium_audio.sdp'), options: { sample_rate: 16000, agc: true, denoise: true } });
+    assert.equal(ans.type, 'answer', JSON.stringify(ans));
+    assert.match(ans.sdp, /a=extmap:\d+ urn:ietf:params:rtp-hdrext:ssrc-audio-level/);
+    assert.equal((await b.ask({ type: 'join', conference: 'mix-hall', sdp: offer('chromium_av.sdp') })).type, 'answer');
+    assert.equal((await c.ask({ type: 'join', conference: 'mix-commune', sdp: offer('chromium_audio.sdp') })).type, 'answer');
+    await sleep(150);
+    const ms = await (await fetch(`${srv.base}/metrics`)).text();
+    const per = [0, 1].map((w) => Number(ms.match(new RegExp(`mcu_worker_sessions\\{worker="${w}"\\} (\\d+)`))[1]));
+    assert.deepEqual(per.slice().sort(), [1, 2], `sessions per worker ${per}: both hall members on one worker`);
+    for (const ws of [a, b, c]) ws.close();
+    await sleep(300);
+    assert.match(await (await fetch(`${srv.base}/metrics`)).text(), /mcu_worker_sessions\{worker="0"\} 0/);
   } finally {
     assert.equal((await stopServer(srv)).code, 0, srv.stderr);
   }

@@ -18,7 +18,7 @@
 
 #define MS        1000000LL
 #define MAXP      8
-#define MAX_TICKS 200
+#define MAX_TICKS 400
 
 struct sender {
     OpusEncoder *enc;
@@ -294,6 +294,29 @@ static void test_mute_and_gain(void **state)
     free(c);
 }
 
+/* A site with a weak microphone: with AGC on, its voice comes up relative to a normal one. */
+static void test_agc_raises_quiet_talker(void **state)
+{
+    (void)state;
+    static const double amps[6] = { 6000, 250, 0, 0, 0, 0 }; /* talker 1 is ~28 dB quieter */
+    struct amix_cfg cfg;
+    amix_cfg_defaults(&cfg);
+    struct conf *c = calloc(1, sizeof(*c));
+    assert_non_null(c);
+    conf_init(c, &cfg, 6, freqs, amps);
+    conf_run(c, 40);
+    double before = tone_db(c, 4, freqs[1]) - tone_db(c, 4, freqs[0]);
+    assert_int_equal(amix_set_cleanup(c->m, 1, true, false), 0);
+    conf_run(c, 250);
+    double after = tone_db(c, 4, freqs[1]) - tone_db(c, 4, freqs[0]);
+    print_message("agc: %.1f -> %.1f dB\n", before, after);
+    assert_true(after - before > 10.0);
+    assert_int_equal(amix_set_cleanup(c->m, 1, false, false), 0); /* and off again */
+    assert_int_equal(amix_set_cleanup(c->m, 42, true, true), AMIX_ERR_ARG);
+    conf_free(c);
+    free(c);
+}
+
 static void test_16khz(void **state)
 {
     (void)state;
@@ -474,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_mix_minus_tones),
         cmocka_unit_test(test_fec_recovers_loss),
         cmocka_unit_test(test_mute_and_gain),
+        cmocka_unit_test(test_agc_raises_quiet_talker),
         cmocka_unit_test(test_16khz),
         cmocka_unit_test(test_overload_limited),
         cmocka_unit_test(test_turn_taking),
