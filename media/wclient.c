@@ -92,13 +92,33 @@ static void flush_dtls(struct wclient *c)
         wclient_send_raw(c, out, (size_t)n);
 }
 
+/* A full ICE agent (e.g. Janus) checks us too: answer its Binding requests, which carry
+ * "our_ufrag:their_ufrag" and our password as the integrity key. */
+static void answer_check(struct wclient *c, const uint8_t *buf, size_t len, const stun_msg_t *m)
+{
+    const uint8_t *lu;
+    size_t lul;
+    const uint8_t *key = (const uint8_t *)c->local_pwd;
+    size_t keylen = strlen(c->local_pwd);
+    if (!m->username || stun_username_split(m->username, m->username_len, &lu, &lul, NULL, NULL) < 0 ||
+        lul != strlen(c->local_ufrag) || memcmp(lu, c->local_ufrag, lul) ||
+        stun_check_integrity(buf, len, m, key, keylen) < 0)
+        return;
+    uint8_t out[512];
+    int n = stun_build_binding_success(out, sizeof out, m->tid, (const struct sockaddr *)&c->server, key, keylen);
+    if (n > 0)
+        wclient_send_raw(c, out, (size_t)n);
+}
+
 /* Handles a non-SRTP datagram; returns 1 if it was one. */
 static int handle_control(struct wclient *c, const uint8_t *buf, size_t len)
 {
     int kind = demux_classify(buf, len);
     if (kind == DEMUX_STUN) {
         stun_msg_t m;
-        if (stun_parse(buf, len, &m) == 0 && m.type == STUN_BINDING_SUCCESS &&
+        if (stun_parse(buf, len, &m) == 0 && m.type == STUN_BINDING_REQUEST)
+            answer_check(c, buf, len, &m);
+        else if (stun_parse(buf, len, &m) == 0 && m.type == STUN_BINDING_SUCCESS &&
             stun_check_integrity(buf, len, &m, (const uint8_t *)c->remote_pwd, strlen(c->remote_pwd)) == 0) {
             c->ice_ok = true;
             c->mapped = m.xor_mapped;
