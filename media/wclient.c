@@ -220,3 +220,48 @@ void wclient_free(struct wclient *c)
     c->srtp = NULL;
     c->dtls = NULL;
 }
+
+int wclient_input(struct wclient *c, uint8_t *buf, size_t len, bool *is_rtcp)
+{
+    if (handle_control(c, buf, len))
+        return 0;
+    if (!c->srtp)
+        return -1;
+    bool rtcp = rtp_is_rtcp(buf, len);
+    int rc = rtcp ? srtpx_unprotect_rtcp(c->srtp, buf, &len) : srtpx_unprotect_rtp(c->srtp, buf, &len);
+    if (rc < 0)
+        return -1;
+    *is_rtcp = rtcp;
+    return (int)len;
+}
+
+int wclient_advance(struct wclient *c, int64_t now_ms)
+{
+    if (c->srtp)
+        return 1;
+    if (!c->ice_ok) {
+        if (now_ms >= c->next_check_ms) {
+            wclient_send_check(c, true);
+            c->next_check_ms = now_ms + 100;
+        }
+        return 0;
+    }
+    if (!c->dtls_started) {
+        dtls_conn_start(c->dtls);
+        c->dtls_started = true;
+    } else if (dtls_conn_timeout_ms(c->dtls) == 0) {
+        dtls_conn_on_timer(c->dtls);
+    }
+    flush_dtls(c);
+    dtls_state_t st = dtls_conn_state(c->dtls);
+    if (st == DTLS_FAILED || st == DTLS_CLOSED)
+        return -1;
+    if (st != DTLS_CONNECTED)
+        return 0;
+    dtls_srtp_keys_t k;
+    if (dtls_conn_srtp_keys(c->dtls, &k) < 0)
+        return -1;
+    c->srtp = srtpx_session_new(k.profile, k.local, k.remote);
+    c->srtp_profile = k.profile;
+    return c->srtp ? 1 : -1;
+}

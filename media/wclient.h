@@ -25,6 +25,8 @@ struct wclient {
     uint64_t tiebreaker;
     bool ice_ok;                      /* a Binding success came back */
     struct sockaddr_storage mapped;   /* XOR-MAPPED-ADDRESS of the last success */
+    int64_t next_check_ms;            /* wclient_advance: when to repeat the check */
+    bool dtls_started;                /* wclient_advance: ClientHello queued */
 };
 
 /* Creates the socket bound to `bind_addr` (port 0) and the DTLS client. The server's
@@ -44,5 +46,17 @@ int wclient_send_raw(struct wclient *c, const void *buf, size_t len);
  * length, 0 on timeout, -1 on error. STUN and DTLS datagrams met meanwhile are handled. */
 int wclient_recv_srtp(struct wclient *c, uint8_t *buf, size_t cap, int timeout_ms, bool *is_rtcp);
 void wclient_free(struct wclient *c);
+
+/* Non-blocking use, for many clients driven by one event loop (tools/mcu-load). */
+/* Hands one datagram read from c->fd to the client. STUN successes and DTLS records are
+ * consumed (DTLS replies sent at once) and 0 is returned; SRTP or SRTCP is unprotected in
+ * place and its length returned with *is_rtcp set; -1 if it does not unprotect (or before
+ * the keys exist). */
+int wclient_input(struct wclient *c, uint8_t *buf, size_t len, bool *is_rtcp);
+/* Moves the connection on at now_ms (any monotonic milliseconds): a nominating check every
+ * 100 ms until one is answered, then the DTLS handshake and its retransmissions. Call it
+ * after wclient_input and from a timer of ~20 ms. Returns 1 once connected (c->srtp set;
+ * later calls do nothing), 0 while in progress, -1 when DTLS failed. */
+int wclient_advance(struct wclient *c, int64_t now_ms);
 
 #endif
