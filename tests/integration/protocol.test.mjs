@@ -58,6 +58,22 @@ test('join echo with a recorded Chromium offer returns an ICE-lite answer', asyn
   }
 });
 
+test('offers recorded from Chromium and Firefox are all answered', async () => {
+  const srv = await startServer({ workers: 1 });
+  try {
+    for (const name of ['chromium_av.sdp', 'chromium_simulcast.sdp', 'chromium_audio.sdp',
+      'firefox_av.sdp', 'firefox_simulcast.sdp', 'firefox_audio.sdp']) {
+      const ws = await connect(srv);
+      const r = await ws.ask({ type: 'join', conference: name.includes('audio') ? 'mix' : 'echo', sdp: offer(name) });
+      assert.equal(r.type, 'answer', `${name}: ${JSON.stringify(r)}`);
+      assert.match(r.sdp, /a=ice-lite/);
+      ws.close();
+    }
+  } finally {
+    assert.equal((await stopServer(srv)).code, 0, srv.stderr);
+  }
+});
+
 test('bad requests get JSON errors with stable codes, and change nothing', async () => {
   const srv = await startServer({ workers: 1 });
   try {

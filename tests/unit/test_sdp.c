@@ -485,6 +485,46 @@ static void test_firefox_simulcast_bundle_only(void **state)
     assert_int_equal(ext(&g_answer.m[1], SDP_EXT_RID)->dir, SDP_DIR_RECVONLY);
 }
 
+/* Offers recorded from Firefox 153 ESR (headless, on a 127.0.0.1 page; mDNS host candidates). */
+static void test_firefox_recorded(void **state)
+{
+    (void)state;
+    sdp_answer_params_t p;
+    sdp_choice_t ch;
+
+    default_params(&p);
+    assert_int_equal(parse_fixture("firefox_audio.sdp", &g_offer), 0);
+    assert_int_equal(g_offer.n_m, 1);
+    answer_and_reparse(&p, &ch);
+    assert_int_equal(ch.opus_pt, 109);
+    assert_true(ch.ext_id[SDP_EXT_AUDIO_LEVEL] > 0);
+    assert_true(g_answer.ice_lite);
+
+    default_params(&p);
+    assert_int_equal(parse_fixture("firefox_av.sdp", &g_offer), 0);
+    assert_int_equal(g_offer.tp.fp_len, 32);
+    assert_int_equal(g_offer.tp.setup, SDP_SETUP_ACTPASS);
+    answer_and_reparse(&p, &ch);
+    assert_int_equal(ch.opus_pt, 109);
+    assert_int_equal(ch.vp8_pt, 120);
+    assert_int_equal(ch.vp8_rtx_pt, 124);
+    assert_int_equal(ch.vp9_pt, 121);
+    assert_int_equal(ch.our_setup, SDP_SETUP_PASSIVE);
+    assert_true(ch.m[0].accepted && ch.m[1].accepted);
+
+    default_params(&p);
+    assert_int_equal(parse_fixture("firefox_simulcast.sdp", &g_offer), 0);
+    const sdp_msection_t *v = &g_offer.m[1];
+    assert_true(v->bundle_only); /* max-bundle: port 0 + a=bundle-only */
+    assert_true(sdp_m_active(v));
+    assert_int_equal(v->n_rids, 3);
+    assert_int_equal(v->n_ssrc_groups, 3);
+    answer_and_reparse(&p, &ch);
+    assert_true(ch.m[1].accepted);
+    assert_int_equal(ch.m[1].n_rids, 3);
+    assert_true(has_line(g_ans, "a=simulcast:recv q;h;f"));
+}
+
 /* ---- answer options ---- */
 
 static void test_answer_prefs(void **state)
@@ -924,6 +964,7 @@ int main(void)
         cmocka_unit_test(test_chromium_recvonly),
         cmocka_unit_test(test_firefox_av),
         cmocka_unit_test(test_firefox_simulcast_bundle_only),
+        cmocka_unit_test(test_firefox_recorded),
         cmocka_unit_test(test_answer_prefs),
         cmocka_unit_test(test_answer_setup_roles),
         cmocka_unit_test(test_answer_ipv6_first_and_no_candidates),
