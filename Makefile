@@ -4,7 +4,7 @@
 
 CC      ?= gcc
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
-PKGS    := libwebsockets openssl libsrtp2 opus jansson sqlite3 speexdsp
+PKGS    := libwebsockets openssl libsrtp2 opus jansson sqlite3 speexdsp vpx
 CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers -g -I. \
                -D_GNU_SOURCE -DMCU_VERSION='"$(VERSION)"' -MMD -MP \
                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -15,6 +15,7 @@ TEST_SRC  := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 TOOL_SRC  := $(wildcard tools/*.c)
+LOAD_SRC  := $(wildcard tools/load/*.c)   # modules of build/mcu-load
 
 # Three flavours of the same objects: release (build/), sanitized (build/asan/), fuzz (build/fuzz/).
 REL_O  := $(LIB_SRC:%.c=build/obj/%.o)
@@ -30,6 +31,7 @@ TESTS := $(TEST_SRC:tests/unit/%.c=build/asan/tests/%)
 FUZZERS := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 BENCHES := $(BENCH_SRC:bench/%.c=build/bench/%)
 TOOLS := $(TOOL_SRC:tools/%.c=build/%)
+LOAD_O := $(LOAD_SRC:%.c=build/obj/%.o)
 
 # Quiet by default; `make V=1` prints full command lines.
 ifeq ($(V),1)
@@ -86,6 +88,10 @@ build/bench/%: bench/%.c $(REL_O)
 	$(call say,LD)
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $< $(REL_O) $(LIBS)
 
+build/mcu-load: tools/mcu-load.c $(REL_O) $(LOAD_O)
+	$(call say,LD)
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $< $(REL_O) $(LOAD_O) $(LIBS)
+
 build/%: tools/%.c $(REL_O)
 	$(call say,LD)
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $< $(REL_O) $(LIBS)
@@ -99,7 +105,7 @@ run: deps
 
 # Every test under ASan/UBSan: cmocka units, then the integration runner, then fuzz smoke.
 test: deps
-	@$(MAKE) --no-print-directory asan build/mcu $(FUZZERS)
+	@$(MAKE) --no-print-directory asan build/mcu $(TOOLS) $(FUZZERS)
 	@bash tests/run.sh
 
 unit: asan

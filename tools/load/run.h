@@ -1,0 +1,54 @@
+/* A load run as main (tools/mcu-load.c) sets it up and drives it, and as the report
+ * (tools/load/report.c) judges it. */
+#ifndef LOAD_RUN_H
+#define LOAD_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tools/load/site.h"
+
+struct load_opts {
+    const char *url, *conference, *sites_file, *json_path, *bind_addr;
+    int rooms;                  /* conferences: ID (one) or ID-0..ID-(M-1) */
+    int sites;                  /* in all */
+    int talkers;                /* per room */
+    int server_k;               /* how many talkers the server mixes (K of amix) */
+    int seconds;                /* measurement window, after the joins */
+    int verify;                 /* sampled receivers */
+    int verify_seconds;         /* audio judged at the end */
+    int mute_talker;            /* -1 none */
+    int join_concurrency;
+    int join_timeout_s;
+    int family;                 /* AF_INET or AF_INET6 */
+    double max_loss_pct;
+    double max_latency_ms;      /* 0: not checked */
+    double min_delivery_pct;    /* mix packets received vs 50/s per joined site */
+    double present_dbfs;        /* a talker's tone must be at least this loud */
+    double absent_dbfs;         /* one's own tone must be at most this loud */
+    bool video, quiet;
+    bool libsrtp;               /* --srtp libsrtp: all SRTP through libsrtp2 */
+};
+
+struct load_run {
+    struct load_opts o;
+    struct load_env env;
+    struct site *sites;
+    int n;
+    char **names;               /* from --sites-file, may be NULL */
+    int n_names;
+    /* the measurement window */
+    int64_t window_start_ms, window_end_ms;
+    double cpu_window_s;        /* our user + system CPU during it */
+    double cpu_join_s;          /* ... and during the joins */
+    uint64_t out0, in0, out1, in1;  /* packet counters at its start and end */
+    uint64_t late_ticks;        /* 5 ms ticks the loop fell behind by */
+    int64_t join_phase_ms;      /* first open to the window's start */
+    bool interrupted;
+};
+
+/* Judges the run: prints each failed check to stderr, writes the JSON report when asked.
+ * Returns the exit code: 0 when every check passed, 1 otherwise. */
+int load_report(struct load_run *r);
+
+#endif

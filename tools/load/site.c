@@ -1,0 +1,611 @@
+/* One synthetic site: sign-in, ICE/DTLS, media out, statistics of media in (see site.h).
+ * Nothing here blocks: every step runs from an epoll event or the 5 ms timer of main. */
+#include "tools/load/site.h"
+#include "media/bytes.h"
+#include "media/rtp.h"
+#include "media/srtp.h"
+#include "tools/load/gcm.h"
+#include "tools/load/video.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#define OFFER_MAX 8192
+#define RX_BATCH 16
+#define CONSENT_MS 5000        /* RFC 7675: checks well inside the server's 30 s */
+#define OFFER_EXT_LEVEL 1      /* our extmap ids; the answer repeats them */
+#define OFFER_EXT_MID 4
+#define OFFER_EXT_RID 10
+
+static const char *const stage_names[] = {
+    [SITE_WAITING] = "waiting", [SITE_TCP] = "tcp_connect", [SITE_UPGRADE] = "websocket_upgrade",
+    [SITE_ANSWER] = "waiting_for_answer", [SITE_CONNECTING] = "ice_dtls",
+    [SITE_FIRST_MEDIA] = "waiting_for_first_media", [SITE_MEDIA] = "media", [SITE_FAILED] = "failed",
+};
+
+const char *site_stage_name(enum site_stage st)
+{
+    return st <= SITE_FAILED ? stage_names[st] : "?";
+}
+
+static int64_t realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static bool in_flight(enum site_stage st)
+{
+    return st >= SITE_TCP && st <= SITE_CONNECTING;
+}
+
+static void set_stage(struct site *s, struct load_env *env, enum site_stage st)
+{
+    env->in_flight += (int)in_flight(st) - (int)in_flight(s->stage);
+    s->stage = st;
+}
+
+/* Records the first failure; the sockets are closed later by site_reap. */
+static void fail(struct site *s, struct load_env *env, const char *fmt, ...)
+{
+    if (s->stage == SITE_FAILED)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->why, sizeof s->why, fmt, ap);
+    va_end(ap);
+    s->failed_at = s->stage;
+    set_stage(s, env, SITE_FAILED);
+    env->failed++;
+}
+
+static uint32_t rand32(void)
+{
+    return (uint32_t)random() << 16 ^ (uint32_t)random();
+}
+
+void site_init(struct site *s, int index, int room, int talker, bool muted, bool marker,
+               const char *name, const char *conference, struct load_env *env)
+{
+    memset(s, 0, sizeof *s);
+    s->index = index;
+    s->room = room;
+    s->talker = talker;
+    s->muted = muted;
+    s->marker = marker;
+    s->tcp_fd = -1;
+    s->wc.fd = -1;
+    snprintf(s->name, sizeof s->name, "%s", name);
+    snprintf(s->conference, sizeof s->conference, "%s", conference);
+    s->ssrc = rand32();
+    s->seq = (uint16_t)rand32();
+    s->ts = rand32();
+    for (int l = 0; l < 3; l++) {
+        s->vssrc[l] = rand32();
+        s->vseq[l] = (uint16_t)rand32();
+    }
+    if (talker < 0 || muted)
+        s->ring = env->silence;
+    else
+        s->ring = marker ? env->marker_ring : env->talker_ring[talker];
+}
+
+static int ep_add(struct load_env *env, int fd, uint64_t tag, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.u64 = tag};
+    return epoll_ctl(env->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void ep_mod(struct load_env *env, int fd, uint64_t tag, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.u64 = tag};
+    epoll_ctl(env->epfd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+static uint64_t tag(const struct site *s, int kind)
+{
+    return (uint64_t)s->index << 2 | (uint64_t)kind;
+}
+
+void site_open(struct site *s, struct load_env *env, int64_t now_ms)
+{
+    s->t_open_ms = now_ms;
+    set_stage(s, env, SITE_TCP);
+    if (wclient_init(&s->wc, env->identity, env->bind_addr) < 0)
+        return fail(s, env, "cannot create its UDP socket on %s: %s", env->bind_addr, strerror(errno));
+    s->wc_open = true;
+    int one = 1;
+    setsockopt(s->wc.fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+    s->tcp_fd = socket(env->ws_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s->tcp_fd < 0)
+        return fail(s, env, "cannot create a TCP socket: %s", strerror(errno));
+    setsockopt(s->tcp_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(s->tcp_fd, (struct sockaddr *)&env->ws_addr, env->ws_addr_len) < 0 && errno != EINPROGRESS)
+        return fail(s, env, "cannot connect to %s: %s", env->host_port, strerror(errno));
+    if (ws_conn_start(&s->ws, s->tcp_fd, env->host_port, env->ws_path) < 0)
+        return fail(s, env, "out of memory");
+    if (ep_add(env, s->tcp_fd, tag(s, TAG_TCP), EPOLLIN | EPOLLOUT) < 0 ||
+        ep_add(env, s->wc.fd, tag(s, TAG_UDP), EPOLLIN) < 0)
+        return fail(s, env, "epoll: %s", strerror(errno));
+}
+
+/* ---- the offer and the answer ---- */
+
+static int offer_transport(char *o, size_t cap, const struct site *s, const struct load_env *env,
+                           const char *mid)
+{
+    return snprintf(o, cap,
+                    "c=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
+                    "a=ice-options:trickle\r\na=fingerprint:sha-256 %s\r\na=setup:actpass\r\n"
+                    "a=mid:%s\r\na=extmap:%d urn:ietf:params:rtp-hdrext:sdes:mid\r\n",
+                    s->wc.local_ufrag, s->wc.local_pwd, dtls_identity_fingerprint(env->identity), mid,
+                    OFFER_EXT_MID);
+}
+
+/* Our offer, as a browser with one microphone (and one simulcast camera) would make it. */
+static int build_offer(char *o, size_t cap, const struct site *s, const struct load_env *env)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char ip[INET6_ADDRSTRLEN] = "127.0.0.1";
+    int port = 9;
+    if (getsockname(s->wc.fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET6) {
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof ip);
+            port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        } else {
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof ip);
+            port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        }
+    }
+    size_t n = 0;
+#define PUT(...) do { int k_ = snprintf(o + n, cap - n, __VA_ARGS__); if (k_ < 0 || (size_t)k_ >= cap - n) return -1; n += (size_t)k_; } while (0)
+    PUT("v=0\r\no=- %u 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0%s\r\n"
+        "a=msid-semantic: WMS site%d\r\n", rand32() & 0x7FFFFFFF, env->video ? " 1" : "", s->index);
+    PUT("m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n");
+    n += (size_t)offer_transport(o + n, cap - n, s, env, "0");
+    PUT("a=extmap:%d urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\na=sendrecv\r\n"
+        "a=msid:site%d mic%d\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n"
+        "a=rtcp-fb:111 transport-cc\r\na=fmtp:111 minptime=10;useinbandfec=1\r\n"
+        "a=ssrc:%u cname:site%d\r\na=candidate:1 1 udp 2122260223 %s %d typ host\r\n"
+        "a=end-of-candidates\r\n",
+        OFFER_EXT_LEVEL, s->index, s->index, s->ssrc, s->index, ip, port);
+    if (env->video) {
+        PUT("m=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
+        n += (size_t)offer_transport(o + n, cap - n, s, env, "1");
+        PUT("a=extmap:%d urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\na=sendrecv\r\n"
+            "a=msid:site%d cam%d\r\na=rtcp-mux\r\na=rtcp-rsize\r\na=rtpmap:96 VP8/90000\r\n"
+            "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 ccm fir\r\n"
+            "a=rid:%s send\r\na=rid:%s send\r\na=rid:%s send\r\na=simulcast:send %s;%s;%s\r\n",
+            OFFER_EXT_RID, s->index, s->index, lvid_rid(0), lvid_rid(1), lvid_rid(2),
+            lvid_rid(0), lvid_rid(1), lvid_rid(2));
+    }
+#undef PUT
+    return (int)n;
+}
+
+/* The first UDP host candidate of the wanted family: "a=candidate:F C udp P ADDR PORT typ ..." */
+static int pick_candidate(const char *sdp, int family, char *addr, size_t acap, int *port)
+{
+    for (const char *p = strstr(sdp, "a=candidate:"); p; p = strstr(p + 1, "a=candidate:")) {
+        char fnd[64], tr[16], a[64], typ[16];
+        unsigned comp, prio;
+        int pt;
+        if (sscanf(p, "a=candidate:%63s %u %15s %u %63s %d typ %15s", fnd, &comp, tr, &prio, a, &pt, typ) != 7)
+            continue;
+        if (strcasecmp(tr, "udp") || comp != 1 || (strchr(a, ':') != NULL) != (family == AF_INET6))
+            continue;
+        snprintf(addr, acap, "%s", a);
+        *port = pt;
+        return 0;
+    }
+    return -1;
+}
+
+static uint8_t ext_id(const sdp_msection_t *m, sdp_ext_t e)
+{
+    const sdp_extmap_t *x = sdp_find_extmap(m, sdp_ext_uri(e));
+    return x && x->id <= 14 ? x->id : 0;
+}
+
+static void on_answer(struct site *s, struct load_env *env, json_t *msg)
+{
+    const char *sdp = json_string_value(json_object_get(msg, "sdp"));
+    const char *sess = json_string_value(json_object_get(msg, "session"));
+    if (!sdp || !sess)
+        return fail(s, env, "answer without sdp/session");
+    snprintf(s->session, sizeof s->session, "%s", sess);
+    sdp_offer_t *a = env->scratch;
+    int rc = sdp_parse(sdp, strlen(sdp), a);
+    if (rc < 0)
+        return fail(s, env, "cannot parse the answer: %s", sdp_strerror(rc));
+    s->opus_pt = s->vp8_pt = -1;
+    for (int i = 0; i < a->n_m; i++) {
+        const sdp_msection_t *m = &a->m[i];
+        if (!m->port && !m->bundle_only)
+            continue;
+        for (int k = 0; k < m->n_codecs; k++) {
+            if (m->kind == SDP_KIND_AUDIO && s->opus_pt < 0 && !strcasecmp(m->codecs[k].name, "opus")) {
+                s->opus_pt = m->codecs[k].pt;
+                s->ext_level = ext_id(m, SDP_EXT_AUDIO_LEVEL);
+                s->ext_mid = ext_id(m, SDP_EXT_MID);
+                snprintf(s->mid_audio, sizeof s->mid_audio, "%s", m->mid);
+            }
+            if (m->kind == SDP_KIND_VIDEO && s->vp8_pt < 0 && !strcasecmp(m->codecs[k].name, "VP8")) {
+                s->vp8_pt = m->codecs[k].pt;
+                s->ext_rid = ext_id(m, SDP_EXT_RID);
+                snprintf(s->mid_video, sizeof s->mid_video, "%s", m->mid);
+            }
+        }
+    }
+    if (s->opus_pt < 0)
+        return fail(s, env, "the answer accepts no Opus");
+    if (!s->ext_level)
+        return fail(s, env, "the answer did not negotiate ssrc-audio-level");
+    char addr[64];
+    int port;
+    if (pick_candidate(sdp, env->family, addr, sizeof addr, &port) < 0)
+        return fail(s, env, "the answer has no %s UDP candidate", env->family == AF_INET6 ? "IPv6" : "IPv4");
+    if (!a->tp.ice_ufrag[0] || !a->tp.ice_pwd[0] || !a->tp.fp_hex[0])
+        return fail(s, env, "the answer lacks ICE credentials or a fingerprint");
+    if (wclient_set_remote(&s->wc, addr, port, a->tp.ice_ufrag, a->tp.ice_pwd, a->tp.fp_hex) < 0)
+        return fail(s, env, "bad remote transport %s:%d", addr, port);
+    set_stage(s, env, SITE_CONNECTING);
+}
+
+static void on_message(void *arg, char *text, size_t len)
+{
+    struct site *s = ((void **)arg)[0];
+    struct load_env *env = ((void **)arg)[1];
+    json_error_t jerr;
+    json_t *msg = json_loadb(text, len, 0, &jerr);
+    const char *type = json_string_value(json_object_get(msg, "type"));
+    if (!type) {
+        fail(s, env, "unreadable server message: %.80s", text);
+    } else if (!strcmp(type, "answer") && s->stage == SITE_ANSWER) {
+        on_answer(s, env, msg);
+    } else if (!strcmp(type, "error")) {
+        fail(s, env, "server error %s: %s", json_string_value(json_object_get(msg, "code")),
+             json_string_value(json_object_get(msg, "message")));
+    } else if (!strcmp(type, "closed")) {
+        fail(s, env, "the server closed its session: %s", json_string_value(json_object_get(msg, "reason")));
+    } else if (!strcmp(type, "state") && !strcmp(json_string_value(json_object_get(msg, "state")) ?: "", "failed")) {
+        fail(s, env, "the server reports its session failed");
+    } else if (!strcmp(type, "speaker")) {
+        s->speaker_events++;
+    }
+    json_decref(msg);
+}
+
+static void send_join(struct site *s, struct load_env *env)
+{
+    char *offer = malloc(OFFER_MAX);
+    if (!offer || build_offer(offer, OFFER_MAX, s, env) < 0) {
+        free(offer);
+        return fail(s, env, "cannot build the offer");
+    }
+    json_t *j = json_pack("{s:s,s:i,s:s,s:s}", "type", "join", "id", 1, "conference", s->conference, "sdp", offer);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    free(offer);
+    if (!text || ws_conn_send_text(&s->ws, text, strlen(text)) < 0)
+        fail(s, env, "cannot send the join");
+    free(text);
+    if (s->stage != SITE_FAILED)
+        set_stage(s, env, SITE_ANSWER);
+}
+
+void site_on_tcp(struct site *s, struct load_env *env, uint32_t events, int64_t now_ms)
+{
+    (void)now_ms;
+    if (s->stage == SITE_FAILED)
+        return;
+    if (s->stage == SITE_TCP) {
+        int err = 0;
+        socklen_t el = sizeof err;
+        getsockopt(s->tcp_fd, SOL_SOCKET, SO_ERROR, &err, &el);
+        if (err)
+            return fail(s, env, "TCP connect to %s: %s", env->host_port, strerror(err));
+        if (!(events & (EPOLLOUT | EPOLLIN)))
+            return;
+        set_stage(s, env, SITE_UPGRADE);
+    }
+    if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN))
+        return fail(s, env, env->stopping ? "closing" : "the WebSocket connection dropped");
+    if (ws_conn_flush(&s->ws) < 0)
+        return fail(s, env, "cannot write to the WebSocket");
+    if (events & EPOLLIN) {
+        void *arg[2] = {s, env};
+        bool was_open = s->ws.open;
+        int rc = ws_conn_on_readable(&s->ws, on_message, arg);
+        if (rc < 0 && s->stage != SITE_FAILED && !env->stopping)
+            fail(s, env, "%s", !was_open ? "the WebSocket upgrade was refused or cut"
+                               : rc == WS_ERR_IO ? "the server closed the WebSocket"
+                               : rc == WS_ERR_PROTO ? "the server broke the WebSocket framing"
+                               : "the WebSocket failed (message too big or no memory)");
+        if (s->stage == SITE_FAILED)
+            return;
+        if (!was_open && s->ws.open)
+            send_join(s, env);
+    }
+    if (s->stage != SITE_FAILED)
+        ep_mod(env, s->tcp_fd, tag(s, TAG_TCP), EPOLLIN | (ws_conn_want_write(&s->ws) ? EPOLLOUT : 0));
+}
+
+/* ---- media in ---- */
+
+/* RFC 3550 A.1 (sequence) and A.8 (jitter), with arrival time in RTP units. */
+static void rx_update(struct site_rx *rx, uint16_t seq, uint32_t ts, int64_t arrival_ns)
+{
+    if (!rx->started) {
+        rx->started = true;
+        rx->max_seq = seq;
+        rx->base_seq = seq;
+        rx->cycles = 0;
+    } else {
+        uint16_t delta = (uint16_t)(seq - rx->max_seq);
+        if (delta < 0x8000) {
+            if (seq < rx->max_seq)
+                rx->cycles += 1u << 16;
+            rx->max_seq = seq;
+        }
+    }
+    rx->received++;
+    int64_t arrival = arrival_ns / 1000 * 48 / 1000; /* 48 kHz units; ns * 48 would overflow */
+    int64_t transit = arrival - (int64_t)ts;
+    if (rx->have_transit) {
+        int64_t d = transit - rx->last_transit;
+        d = (int64_t)(int32_t)(uint32_t)d; /* ts wraps at 2^32 */
+        if (d < 0)
+            d = -d;
+        rx->jitter += ((double)d - rx->jitter) / 16.0;
+    }
+    rx->last_transit = transit;
+    rx->have_transit = true;
+}
+
+void site_rx_loss(const struct site_rx *rx, uint64_t *expected, uint64_t *lost)
+{
+    if (!rx->started) {
+        *expected = *lost = 0;
+        return;
+    }
+    uint64_t ext_max = (uint64_t)rx->cycles + rx->max_seq;
+    *expected = ext_max - rx->base_seq + 1;
+    *lost = *expected > rx->received ? *expected - rx->received : 0;
+}
+
+static void on_rtp(struct site *s, struct load_env *env, const uint8_t *buf, size_t len,
+                   int64_t arrival_ns, int64_t now_ms)
+{
+    rtp_hdr_t h;
+    if (rtp_parse(buf, len, &h) < 0)
+        return;
+    if (h.pt == s->vp8_pt) {
+        s->video_frames_in += h.marker;
+        bool known = false;
+        for (int i = 0; i < s->n_video_ssrcs_in; i++)
+            known |= s->video_ssrcs_in[i] == h.ssrc;
+        if (!known && s->n_video_ssrcs_in < 3)
+            s->video_ssrcs_in[s->n_video_ssrcs_in++] = h.ssrc;
+        return;
+    }
+    if (h.pt != s->opus_pt)
+        return;
+    if (s->stage == SITE_FIRST_MEDIA) {
+        s->t_first_ms = now_ms;
+        set_stage(s, env, SITE_MEDIA);
+        env->joined++;
+    }
+    rx_update(&s->rx, h.seq, h.ts, arrival_ns);
+    if (s->ear)
+        lv_ear_packet(s->ear, h.seq, buf + h.payload_off, h.payload_len, arrival_ns);
+}
+
+void site_on_udp(struct site *s, struct load_env *env, int64_t now_ms)
+{
+    static uint8_t bufs[RX_BATCH][1600];
+    static char ctl[RX_BATCH][CMSG_SPACE(sizeof(struct timespec))];
+    struct mmsghdr mm[RX_BATCH];
+    struct iovec iov[RX_BATCH];
+    if (s->stage == SITE_FAILED || !s->wc_open)
+        return;
+    for (int i = 0; i < RX_BATCH; i++) {
+        iov[i] = (struct iovec){bufs[i], sizeof bufs[i]};
+        mm[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1,
+                                        .msg_control = ctl[i], .msg_controllen = sizeof ctl[i]};
+    }
+    int n = recvmmsg(s->wc.fd, mm, RX_BATCH, MSG_DONTWAIT, NULL);
+    int64_t fallback = n > 0 ? realtime_ns() : 0;
+    for (int i = 0; i < n; i++) {
+        int64_t at = fallback;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mm[i].msg_hdr); c; c = CMSG_NXTHDR(&mm[i].msg_hdr, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                struct timespec ts;
+                memcpy(&ts, CMSG_DATA(c), sizeof ts);
+                at = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+            }
+        bool rtcp = false;
+        int len;
+        size_t m = mm[i].msg_len;
+        if (s->gcm && demux_classify(bufs[i], m) == DEMUX_RTP && !rtp_is_rtcp(bufs[i], m))
+            len = lgcm_unprotect(s->gcm, bufs[i], &m) < 0 ? -1 : (int)m;
+        else
+            len = wclient_input(&s->wc, bufs[i], m, &rtcp);
+        if (len < 0) {
+            if (s->wc.srtp)
+                env->unprotect_errors++;
+            continue;
+        }
+        if (len == 0)
+            continue;
+        env->pkts_in++;
+        env->bytes_in += mm[i].msg_len;
+        if (rtcp) {
+            s->received_rtcp++;
+            env->rtcp_in++;
+        } else {
+            on_rtp(s, env, bufs[i], (size_t)len, at, now_ms);
+        }
+    }
+    if (s->stage == SITE_CONNECTING) /* a DTLS flight may have completed the handshake */
+        site_tick(s, env, now_ms, 0);
+}
+
+/* ---- timers and media out ---- */
+
+/* RTP goes through tools/load/gcm.c from now on; libsrtp2 keeps RTCP. */
+static int use_own_gcm(struct site *s)
+{
+    dtls_srtp_keys_t k;
+    if (dtls_conn_srtp_keys(s->wc.dtls, &k) < 0 || k.key_len + k.salt_len != LGCM_MASTER_LEN)
+        return -1;
+    s->gcm = malloc(sizeof *s->gcm);
+    if (!s->gcm || lgcm_init(s->gcm, k.local, k.remote) < 0) {
+        free(s->gcm);
+        s->gcm = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void site_tick(struct site *s, struct load_env *env, int64_t now_ms, int64_t join_timeout_ms)
+{
+    if (s->stage == SITE_FAILED || s->stage == SITE_WAITING)
+        return;
+    if (join_timeout_ms > 0 && s->stage != SITE_MEDIA && now_ms - s->t_open_ms > join_timeout_ms)
+        return fail(s, env, "never joined: still at stage %s after %lld ms", site_stage_name(s->stage),
+                    (long long)(now_ms - s->t_open_ms));
+    if (s->stage == SITE_CONNECTING) {
+        int rc = wclient_advance(&s->wc, now_ms);
+        if (rc < 0)
+            return fail(s, env, "DTLS failed: %s", dtls_conn_reason(s->wc.dtls));
+        if (rc == 1) {
+            if (env->own_gcm && s->wc.srtp_profile == SRTPX_AEAD_AES_128_GCM && use_own_gcm(s) < 0)
+                return fail(s, env, "cannot key its own SRTP");
+            s->t_keys_ms = now_ms;
+            s->next_consent_ms = now_ms + CONSENT_MS + s->index % CONSENT_MS;
+            set_stage(s, env, SITE_FIRST_MEDIA);
+        }
+        return;
+    }
+    if (s->stage >= SITE_FIRST_MEDIA && now_ms >= s->next_consent_ms) {
+        wclient_send_check(&s->wc, true);
+        s->next_consent_ms = now_ms + CONSENT_MS;
+    }
+}
+
+static int send_protected(struct site *s, struct load_env *env, uint8_t *pkt, size_t len)
+{
+    if ((s->gcm ? lgcm_protect(s->gcm, pkt, &len, 1500) : srtpx_protect_rtp(s->wc.srtp, pkt, &len, 1500)) < 0 ||
+        sendto(s->wc.fd, pkt, len, 0, (struct sockaddr *)&s->wc.server, s->wc.server_len) != (ssize_t)len) {
+        env->send_errors++;
+        return -1;
+    }
+    env->pkts_out++;
+    env->bytes_out += len;
+    return 0;
+}
+
+static int emit_video(void *arg, uint8_t *pkt, size_t len)
+{
+    struct site *s = ((void **)arg)[0];
+    struct load_env *env = ((void **)arg)[1];
+    env->video_pkts_out++;
+    return send_protected(s, env, pkt, len);
+}
+
+static void send_video(struct site *s, struct load_env *env)
+{
+    uint32_t vframe = s->frames / 2;
+    uint32_t ts = s->ts + vframe * LVID_TS_STEP; /* any start value will do: its own clock */
+    void *arg[2] = {s, env};
+    for (int l = 0; l < LVID_LAYERS; l++) {
+        struct lvid_stream st = {.ssrc = s->vssrc[l], .seq = s->vseq[l], .picture_id = (uint16_t)(vframe & 0x7FFF)};
+        lvid_packetize(env->vid, l, (int)(vframe % LVID_FRAMES), &st, (uint8_t)s->vp8_pt, ts,
+                       s->ext_mid, s->mid_video, s->ext_rid, emit_video, arg);
+        s->vseq[l] = st.seq;
+    }
+}
+
+void site_send(struct site *s, struct load_env *env)
+{
+    if (s->stage != SITE_FIRST_MEDIA && s->stage != SITE_MEDIA)
+        return;
+    int f = (int)(s->frames % LA_RING_FRAMES);
+    uint8_t level = rtp_audio_level_byte(s->ring->level[f] < 127, s->ring->level[f]);
+    rtp_ext_t ext[2] = {{.id = s->ext_level, .len = 1, .data = &level}};
+    size_t next = 1;
+    if (s->ext_mid)
+        ext[next++] = (rtp_ext_t){.id = s->ext_mid, .len = (uint8_t)strlen(s->mid_audio),
+                                  .data = (const uint8_t *)s->mid_audio};
+    rtp_write_t w = {.marker = s->frames == 0, .pt = (uint8_t)s->opus_pt, .seq = s->seq,
+                     .ts = s->ts + s->frames * LA_FRAME, .ssrc = s->ssrc, .ext = ext, .ext_count = next};
+    uint8_t pkt[1500];
+    int off = rtp_write_header(pkt, sizeof pkt, &w);
+    if (off < 0)
+        return;
+    memcpy(pkt + off, s->ring->pkt[f], s->ring->len[f]);
+    if (s->marker) {
+        struct load_room *r = &env->rooms[s->room];
+        for (int k = 0; k < s->ring->n_onsets; k++)
+            if (s->ring->onset_frame[k] == f && r->n_beep < r->cap_beep)
+                r->beep_tx_ns[r->n_beep++] = realtime_ns() + (int64_t)s->ring->onset_offset[k] * 1000000000 / LA_RATE;
+    }
+    if (send_protected(s, env, pkt, (size_t)off + s->ring->len[f]) == 0)
+        s->sent++;
+    s->seq++;
+    if (env->vid && s->vp8_pt >= 0 && s->frames % 2 == 0)
+        send_video(s, env);
+    s->frames++;
+}
+
+/* ---- the end ---- */
+
+void site_reap(struct site *s, struct load_env *env)
+{
+    if (s->reaped)
+        return;
+    s->reaped = true;
+    if (s->tcp_fd >= 0) {
+        epoll_ctl(env->epfd, EPOLL_CTL_DEL, s->tcp_fd, NULL);
+        close(s->tcp_fd);
+        s->tcp_fd = -1;
+    }
+    ws_conn_free(&s->ws);
+    if (s->gcm) {
+        lgcm_free(s->gcm);
+        free(s->gcm);
+        s->gcm = NULL;
+    }
+    if (s->wc_open) {
+        epoll_ctl(env->epfd, EPOLL_CTL_DEL, s->wc.fd, NULL);
+        wclient_free(&s->wc);
+        s->wc_open = false;
+    }
+}
+
+void site_close(struct site *s, struct load_env *env)
+{
+    if (s->tcp_fd >= 0 && s->ws.open)
+        ws_conn_send_close(&s->ws, 1000);
+    site_reap(s, env);
+    if (s->ear) {
+        lv_ear_free(s->ear);
+        free(s->ear);
+        s->ear = NULL;
+    }
+}

@@ -1,0 +1,138 @@
+/* One synthetic site (a meeting room endpoint) of the load generator: it signs in over the
+ * WebSocket protocol, connects ICE/DTLS-SRTP as a browser would (media/wclient.h, driven
+ * without blocking), sends its pre-encoded Opus (and VP8) in real time and keeps RFC 3550
+ * receive statistics of the mix it gets back. All sites are driven by one thread through
+ * one epoll set owned by struct load_env. */
+#ifndef LOAD_SITE_H
+#define LOAD_SITE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "media/dtls.h"
+#include "media/sdp.h"
+#include "media/wclient.h"
+#include "tools/load/audio.h"
+#include "tools/load/verify.h"
+#include "tools/load/ws.h"
+
+struct lvid_set;
+struct lgcm;
+
+enum site_stage {
+    SITE_WAITING = 0, /* not started yet */
+    SITE_TCP,         /* TCP connect in progress */
+    SITE_UPGRADE,     /* WebSocket handshake */
+    SITE_ANSWER,      /* join sent, waiting for the answer */
+    SITE_CONNECTING,  /* ICE checks, then the DTLS handshake */
+    SITE_FIRST_MEDIA, /* SRTP keys in place, sending; nothing received yet */
+    SITE_MEDIA,       /* joined: media flows both ways */
+    SITE_FAILED,
+};
+
+/* Epoll tags: data.u64 = index << 2 | kind. */
+enum { TAG_TIMER = 0, TAG_TCP = 1, TAG_UDP = 2 };
+
+/* Per-room facts the sites share: the marker beeps its talker sent. */
+struct load_room {
+    int marker_site;              /* site whose signal carries the beeps, -1 none */
+    int64_t *beep_tx_ns;          /* CLOCK_REALTIME of each beep onset sent, owned */
+    int n_beep, cap_beep;
+};
+
+/* Everything the sites share; owned by main. */
+struct load_env {
+    const char *host_port;        /* for the Host header */
+    const char *ws_path;
+    struct sockaddr_storage ws_addr;
+    socklen_t ws_addr_len;
+    int family;                   /* AF_INET or AF_INET6: which server candidate to use */
+    const char *bind_addr;        /* our UDP sockets' address */
+    dtls_identity_t *identity;    /* one client certificate for every site */
+    int epfd;
+    bool video;
+    struct la_ring *talker_ring[LA_MAX_TALKERS];
+    struct la_ring *marker_ring;  /* talker ring with beeps, for each room's marker talker */
+    struct la_ring *silence;
+    struct lvid_set *vid;         /* pre-encoded VP8 layers, NULL without --video */
+    sdp_offer_t *scratch;         /* for parsing answers (large) */
+    struct load_room *rooms;
+    int nrooms;
+    bool stopping;                /* closes are ours from now on: not failures */
+    bool own_gcm;                 /* RTP through tools/load/gcm.c rather than libsrtp2 */
+    /* counters, all sites */
+    uint64_t pkts_out, pkts_in, bytes_out, bytes_in, video_pkts_out;
+    uint64_t send_errors, unprotect_errors, rtcp_in;
+    int in_flight;                /* sites between TCP and SRTP keys */
+    int joined, failed;
+};
+
+/* RFC 3550 A.1 / A.8 receive statistics of the audio stream a site gets. */
+struct site_rx {
+    bool started;
+    uint16_t max_seq;
+    uint32_t cycles;              /* seq wraps, << 16 */
+    uint32_t base_seq;
+    uint64_t received;
+    double jitter;                /* RFC 3550 interarrival jitter, RTP units (48 kHz) */
+    int64_t last_transit;
+    bool have_transit;
+};
+
+struct site {
+    int index, room;
+    int talker;                   /* signature index in its room, -1 for a silent site */
+    bool muted, marker;
+    char name[64];
+    char conference[72];
+    enum site_stage stage;
+    enum site_stage failed_at;
+    char why[200];                /* failure text */
+    bool reaped;                  /* its sockets are closed */
+    int tcp_fd;
+    struct ws_conn ws;
+    struct wclient wc;
+    bool wc_open;
+    char session[24];
+    int opus_pt, vp8_pt;
+    uint8_t ext_level, ext_mid, ext_rid;
+    char mid_audio[SDP_MID_SZ], mid_video[SDP_MID_SZ];
+    uint32_t ssrc, vssrc[3];
+    uint16_t seq, vseq[3];
+    uint32_t ts;
+    uint32_t frames;              /* audio packets sent */
+    const struct la_ring *ring;   /* what it sends */
+    int64_t t_open_ms, t_keys_ms, t_first_ms; /* monotonic */
+    int64_t next_consent_ms;
+    uint64_t sent, received_rtcp, speaker_events, video_frames_in;
+    uint32_t video_ssrcs_in[3];   /* distinct video streams (layers) received */
+    int n_video_ssrcs_in;
+    struct site_rx rx;
+    struct lv_ear *ear;           /* sampled receivers only, owned */
+    struct lgcm *gcm;             /* own RTP SRTP once connected with GCM, owned; else NULL */
+};
+
+const char *site_stage_name(enum site_stage st);
+
+/* Fills in a site before the run (no I/O). Takes nothing from env yet. */
+void site_init(struct site *s, int index, int room, int talker, bool muted, bool marker,
+               const char *name, const char *conference, struct load_env *env);
+/* Starts signing in: UDP socket, TCP connect, WebSocket handshake. Failures are recorded
+ * in the site (stage SITE_FAILED), not returned. */
+void site_open(struct site *s, struct load_env *env, int64_t now_ms);
+void site_on_tcp(struct site *s, struct load_env *env, uint32_t events, int64_t now_ms);
+void site_on_udp(struct site *s, struct load_env *env, int64_t now_ms);
+/* Timers: ICE/DTLS progress, consent checks, the join deadline. */
+void site_tick(struct site *s, struct load_env *env, int64_t now_ms, int64_t join_timeout_ms);
+/* Sends this 20 ms slot's audio packet (and video when due). */
+void site_send(struct site *s, struct load_env *env);
+/* Closes the sockets of a failed site (deferred so no handler frees what it is using). */
+void site_reap(struct site *s, struct load_env *env);
+/* Polite end: WebSocket close, then everything is freed. */
+void site_close(struct site *s, struct load_env *env);
+
+/* Loss from the receive statistics: expected and lost packets. */
+void site_rx_loss(const struct site_rx *rx, uint64_t *expected, uint64_t *lost);
+
+#endif

@@ -1,0 +1,524 @@
+/* mcu-load: plays N meeting-room sites against the server's `mix` conferences from one
+ * thread. Each site signs in over the WebSocket protocol, connects ICE/DTLS-SRTP and sends
+ * real Opus in real time; a sample of receivers decodes its mix to check that every talker
+ * is heard (and not oneself); loss, jitter, join time and latency through the server are
+ * measured. docs/load.md describes the options, the checks and the report. */
+#include "tools/load/run.h"
+#include "tools/load/gcm.h"
+#include "tools/load/video.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TICK_MS 5              /* the loop's clock; each site sends on one tick in four */
+#define PHASES (20 / TICK_MS)
+#define MAX_CATCHUP 20         /* ticks replayed at once after a stall */
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "Usage: mcu-load --url ws://HOST:PORT/ws [options]\n"
+        "Plays many meeting-room sites against the MCU's mix conferences and checks the mix.\n\n"
+        "  --url URL              the server's WebSocket endpoint (ws:// only)\n"
+        "  --conference ID        conference to join (default mix-load)\n"
+        "  --rooms M              spread the sites over M conferences ID-0..ID-(M-1) (default 1)\n"
+        "  --sites N              sites in all (default 20, or the lines of --sites-file)\n"
+        "  --sites-file FILE      site names, one a line, to label the sites\n"
+        "  --talkers K            talking sites per room (default 3; the server mixes 3)\n"
+        "  --server-k K           talkers the server mixes at once (default 3)\n"
+        "  --seconds S            measurement time after the joins (default 10)\n"
+        "  --video                also send VP8 simulcast (3 layers) from every site\n"
+        "  --verify N             receivers that decode and check their mix (default 20)\n"
+        "  --verify-seconds V     audio judged at the end, per receiver (default 3)\n"
+        "  --mute-talker I        talker I sends silence; the checks still expect it\n"
+        "  --max-loss PCT         fail above this packet loss (default 1)\n"
+        "  --max-latency MS       fail when the p95 latency is above this (default: no check)\n"
+        "  --min-delivery PCT     fail when fewer mix packets arrive than this share of 50/s per\n"
+        "                         site (default 95): a server that skips ticks loses no seq\n"
+        "  --join-concurrency C   sites signing in at once (default 64)\n"
+        "  --join-timeout S       a site not receiving media S s after it started fails (default 20)\n"
+        "  --srtp own|libsrtp     RTP protection: own AES-GCM over OpenSSL (default; checked\n"
+        "                         against libsrtp2 at start) or libsrtp2 for everything\n"
+        "  --family 4|6           server candidate and local address family (default 4)\n"
+        "  --bind ADDR            local UDP address (default 127.0.0.1 or ::1)\n"
+        "  --json FILE            write the report there\n"
+        "  --quiet                no progress line\n\n"
+        "Exit status: 0 all checks passed, 1 a check failed, 2 bad usage or setup.\n");
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == 0 || *end || v < lo || v > hi)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* Reads --sites-file: one name a line; blank lines and '#' comments skipped. */
+static int read_names(struct load_run *r)
+{
+    FILE *f = fopen(r->o.sites_file, "r");
+    if (!f)
+        return -1;
+    char line[256];
+    int cap = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *p = line, *e;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        e = p + strlen(p);
+        while (e > p && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+            *--e = 0;
+        if (!*p || *p == '#')
+            continue;
+        if (r->n_names == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **nn = realloc(r->names, (size_t)cap * sizeof *nn);
+            if (!nn)
+                break;
+            r->names = nn;
+        }
+        r->names[r->n_names] = strdup(p);
+        if (r->names[r->n_names])
+            r->n_names++;
+    }
+    fclose(f);
+    return 0;
+}
+
+static int parse_args(struct load_run *r, int argc, char **argv)
+{
+    struct load_opts *o = &r->o;
+    *o = (struct load_opts){.conference = "mix-load", .rooms = 1, .sites = -1, .talkers = 3,
+                            .server_k = 3, .seconds = 10, .verify = 20, .verify_seconds = 3,
+                            .mute_talker = -1, .join_concurrency = 64, .join_timeout_s = 20,
+                            .family = AF_INET, .max_loss_pct = 1.0, .min_delivery_pct = 95.0, .present_dbfs = -40.0,
+                            .absent_dbfs = -50.0};
+    enum { O_URL = 256, O_CONF, O_ROOMS, O_SITES, O_SFILE, O_TALK, O_SK, O_SEC, O_VIDEO, O_VER,
+           O_VSEC, O_MUTE, O_LOSS, O_LAT, O_JC, O_JT, O_FAM, O_BIND, O_JSON, O_QUIET, O_HELP, O_SRTP, O_DELIV };
+    static const struct option opts[] = {
+        {"url", 1, 0, O_URL}, {"conference", 1, 0, O_CONF}, {"rooms", 1, 0, O_ROOMS},
+        {"sites", 1, 0, O_SITES}, {"sites-file", 1, 0, O_SFILE}, {"talkers", 1, 0, O_TALK},
+        {"server-k", 1, 0, O_SK}, {"seconds", 1, 0, O_SEC}, {"video", 0, 0, O_VIDEO},
+        {"verify", 1, 0, O_VER}, {"verify-seconds", 1, 0, O_VSEC}, {"mute-talker", 1, 0, O_MUTE},
+        {"max-loss", 1, 0, O_LOSS}, {"max-latency", 1, 0, O_LAT}, {"join-concurrency", 1, 0, O_JC},
+        {"join-timeout", 1, 0, O_JT}, {"family", 1, 0, O_FAM}, {"bind", 1, 0, O_BIND},
+        {"json", 1, 0, O_JSON}, {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP}, {"srtp", 1, 0, O_SRTP}, {"min-delivery", 1, 0, O_DELIV}, {0, 0, 0, 0}};
+    int c, fam = 4, bad = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case O_URL: o->url = optarg; break;
+        case O_CONF: o->conference = optarg; break;
+        case O_ROOMS: bad |= parse_int(optarg, 1, 1000, &o->rooms); break;
+        case O_SITES: bad |= parse_int(optarg, 1, 100000, &o->sites); break;
+        case O_SFILE: o->sites_file = optarg; break;
+        case O_TALK: bad |= parse_int(optarg, 0, LA_MAX_TALKERS, &o->talkers); break;
+        case O_SK: bad |= parse_int(optarg, 1, LA_MAX_TALKERS, &o->server_k); break;
+        case O_SEC: bad |= parse_int(optarg, 1, 86400, &o->seconds); break;
+        case O_VIDEO: o->video = true; break;
+        case O_VER: bad |= parse_int(optarg, 0, 1000, &o->verify); break;
+        case O_VSEC: bad |= parse_int(optarg, 1, 60, &o->verify_seconds); break;
+        case O_MUTE: bad |= parse_int(optarg, 0, LA_MAX_TALKERS - 1, &o->mute_talker); break;
+        case O_LOSS: o->max_loss_pct = atof(optarg); break;
+        case O_LAT: o->max_latency_ms = atof(optarg); break;
+        case O_DELIV: o->min_delivery_pct = atof(optarg); break;
+        case O_JC: bad |= parse_int(optarg, 1, 100000, &o->join_concurrency); break;
+        case O_JT: bad |= parse_int(optarg, 1, 3600, &o->join_timeout_s); break;
+        case O_FAM: bad |= parse_int(optarg, 4, 6, &fam) | (fam == 5); break;
+        case O_BIND: o->bind_addr = optarg; break;
+        case O_JSON: o->json_path = optarg; break;
+        case O_QUIET: o->quiet = true; break;
+        case O_HELP: usage(stdout); exit(0);
+        case O_SRTP:
+            bad |= strcmp(optarg, "own") && strcmp(optarg, "libsrtp") ? -1 : 0;
+            o->libsrtp = !strcmp(optarg, "libsrtp");
+            break;
+        default: return -1;
+        }
+        if (bad) {
+            fprintf(stderr, "mcu-load: bad value for --%s: %s\n", opts[c - O_URL].name, optarg);
+            return -1;
+        }
+    }
+    o->family = fam == 6 ? AF_INET6 : AF_INET;
+    if (!o->bind_addr)
+        o->bind_addr = fam == 6 ? "::1" : "127.0.0.1";
+    if (!o->url || optind < argc) {
+        fprintf(stderr, "mcu-load: %s\n", o->url ? "unexpected argument" : "--url is required");
+        return -1;
+    }
+    if (o->sites_file && read_names(r) < 0) {
+        fprintf(stderr, "mcu-load: cannot read %s: %s\n", o->sites_file, strerror(errno));
+        return -1;
+    }
+    if (o->sites < 0)
+        o->sites = r->n_names > 0 ? r->n_names : 20;
+    if (o->talkers > o->server_k)
+        fprintf(stderr, "mcu-load: note: %d talkers but the server mixes %d: the checks then only "
+                "ask for %d of them in each mix\n", o->talkers, o->server_k, o->server_k);
+    return 0;
+}
+
+/* ws://HOST:PORT/PATH (HOST may be [v6]); resolves HOST. */
+static int parse_url(struct load_run *r, char *host_port, size_t hp_cap, char *path, size_t pcap)
+{
+    const char *u = r->o.url;
+    if (strncmp(u, "ws://", 5)) {
+        fprintf(stderr, "mcu-load: only ws:// URLs are supported (got %s)\n", u);
+        return -1;
+    }
+    u += 5;
+    const char *slash = strchr(u, '/');
+    size_t hl = slash ? (size_t)(slash - u) : strlen(u);
+    if (hl == 0 || hl >= hp_cap)
+        return -1;
+    memcpy(host_port, u, hl);
+    host_port[hl] = 0;
+    snprintf(path, pcap, "%s", slash ? slash : "/ws");
+    char host[256], port[16] = "80";
+    const char *colon = host_port[0] == '[' ? strstr(host_port, "]:") : strrchr(host_port, ':');
+    size_t h0 = host_port[0] == '[' ? 1 : 0;
+    size_t hend = colon ? (size_t)(colon - host_port) : strlen(host_port) - (h0 ? 1 : 0);
+    if (hend - h0 >= sizeof host)
+        return -1;
+    memcpy(host, host_port + h0, hend - h0);
+    host[hend - h0] = 0;
+    if (colon)
+        snprintf(port, sizeof port, "%s", colon + (h0 ? 2 : 1));
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
+    int rc = getaddrinfo(host, port, &hints, &ai);
+    if (rc) {
+        fprintf(stderr, "mcu-load: cannot resolve %s: %s\n", host, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(&r->env.ws_addr, ai->ai_addr, ai->ai_addrlen);
+    r->env.ws_addr_len = ai->ai_addrlen;
+    freeaddrinfo(ai);
+    return 0;
+}
+
+/* The content: a ring per talker signature, one with the marker beeps, silence. */
+static int encode_content(struct load_run *r)
+{
+    struct load_env *env = &r->env;
+    for (int t = 0; t < r->o.talkers; t++) {
+        env->talker_ring[t] = malloc(sizeof(struct la_ring));
+        if (!env->talker_ring[t] || la_ring_talker(env->talker_ring[t], t, false) < 0)
+            return -1;
+    }
+    int marker = r->o.mute_talker == 0 ? 1 : 0; /* the first unmuted talker beeps */
+    env->marker_ring = malloc(sizeof(struct la_ring));
+    env->silence = malloc(sizeof(struct la_ring));
+    if (!env->marker_ring || !env->silence || la_ring_silence(env->silence) < 0)
+        return -1;
+    if (marker < r->o.talkers && la_ring_talker(env->marker_ring, marker, true) < 0)
+        return -1;
+    if (marker < r->o.talkers && env->marker_ring->n_onsets == 0) {
+        fprintf(stderr, "mcu-load: the marker beeps are not detectable in their own encoding\n");
+        return -1;
+    }
+    if (r->o.video) {
+        char err[160];
+        env->vid = lvid_new(err, sizeof err);
+        if (!env->vid) {
+            fprintf(stderr, "mcu-load: video: %s\n", err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Sites in room order: site i is in room i % M, and the first K of a room talk. The sampled
+ * receivers are every talker (the mix-minus check) and then listeners spread evenly. */
+static int make_sites(struct load_run *r)
+{
+    struct load_opts *o = &r->o;
+    r->n = o->sites;
+    r->sites = calloc((size_t)r->n, sizeof *r->sites);
+    r->env.nrooms = o->rooms;
+    r->env.rooms = calloc((size_t)o->rooms, sizeof *r->env.rooms);
+    if (!r->sites || !r->env.rooms)
+        return -1;
+    int marker_talker = o->mute_talker == 0 ? 1 : 0;
+    int cap_beep = (o->seconds + o->join_timeout_s + 60) / 2 + 16;
+    for (int k = 0; k < o->rooms; k++) {
+        r->env.rooms[k].marker_site = -1;
+        r->env.rooms[k].cap_beep = cap_beep;
+        r->env.rooms[k].beep_tx_ns = calloc((size_t)cap_beep, sizeof(int64_t));
+        if (!r->env.rooms[k].beep_tx_ns)
+            return -1;
+    }
+    int listeners = 0, verify_left = o->verify;
+    for (int i = 0; i < r->n; i++) {
+        int room = i % o->rooms, rank = i / o->rooms;
+        int talker = rank < o->talkers ? rank : -1;
+        bool marker = talker >= 0 && talker == marker_talker;
+        char name[64], conf[72];
+        if (i < r->n_names)
+            snprintf(name, sizeof name, "%s", r->names[i]);
+        else
+            snprintf(name, sizeof name, "site-%d", i);
+        if (o->rooms == 1)
+            snprintf(conf, sizeof conf, "%s", o->conference);
+        else
+            snprintf(conf, sizeof conf, "%s-%d", o->conference, room);
+        site_init(&r->sites[i], i, room, talker, talker >= 0 && talker == o->mute_talker, marker,
+                  name, conf, &r->env);
+        if (marker)
+            r->env.rooms[room].marker_site = i;
+        if (talker >= 0 && verify_left > 0) {
+            r->sites[i].ear = calloc(1, sizeof(struct lv_ear));
+            verify_left--;
+        } else if (talker < 0) {
+            listeners++;
+        }
+    }
+    int stride = verify_left > 0 ? (listeners + verify_left - 1) / verify_left : 0, seen = 0;
+    for (int i = 0; i < r->n && verify_left > 0; i++)
+        if (r->sites[i].talker < 0 && seen++ % stride == 0) {
+            r->sites[i].ear = calloc(1, sizeof(struct lv_ear));
+            verify_left--;
+        }
+    for (int i = 0; i < r->n; i++)
+        if (r->sites[i].ear && lv_ear_init(r->sites[i].ear, o->verify_seconds) < 0)
+            return -1;
+    return 0;
+}
+
+static void progress(struct load_run *r, int64_t now, int64_t t0, uint64_t *last_out,
+                     uint64_t *last_in, double *last_cpu, int64_t *last_t)
+{
+    struct load_env *env = &r->env;
+    double dt = (double)(now - *last_t) / 1000.0, cpu = cpu_s();
+    uint64_t exp = 0, lost = 0;
+    for (int i = 0; i < r->n; i++) {
+        uint64_t e, l;
+        site_rx_loss(&r->sites[i].rx, &e, &l);
+        exp += e;
+        lost += l;
+    }
+    if (!r->o.quiet && dt > 0) {
+        bool tty = isatty(2);
+        fprintf(stderr, "%s[%6.1fs] joined %d/%d (%d failed, %d joining)  out %.0f pkt/s  in %.0f pkt/s"
+                "  loss %.2f%%  cpu %.0f%%%s", tty ? "\r\033[K" : "", (double)(now - t0) / 1000.0,
+                env->joined, r->n, env->failed, env->in_flight, (double)(env->pkts_out - *last_out) / dt,
+                (double)(env->pkts_in - *last_in) / dt, exp ? 100.0 * (double)lost / (double)exp : 0.0,
+                100.0 * (cpu - *last_cpu) / dt, tty ? "" : "\n");
+        fflush(stderr);
+    }
+    *last_out = env->pkts_out;
+    *last_in = env->pkts_in;
+    *last_cpu = cpu;
+    *last_t = now;
+}
+
+/* One 5 ms tick: open sites while the join pipeline has room, send this phase's packets,
+ * move handshakes on; every 100 ms the slow timers and the reaping of failed sites. */
+static void tick(struct load_run *r, uint64_t t, int *next_open, int64_t now)
+{
+    struct load_env *env = &r->env;
+    while (!env->stopping && *next_open < r->n && env->in_flight < r->o.join_concurrency)
+        site_open(&r->sites[(*next_open)++], env, now);
+    int64_t jt = (int64_t)r->o.join_timeout_s * 1000;
+    for (int i = (int)(t % PHASES); i < r->n; i += PHASES)
+        site_send(&r->sites[i], env);
+    bool slow = t % (100 / TICK_MS) == 0;
+    for (int i = 0; i < r->n; i++) {
+        struct site *s = &r->sites[i];
+        if (s->stage == SITE_CONNECTING || slow)
+            site_tick(s, env, now, jt);
+        if (slow && s->stage == SITE_FAILED)
+            site_reap(s, env);
+    }
+}
+
+static void start_window(struct load_run *r, int64_t now, int64_t t0)
+{
+    r->window_start_ms = now;
+    r->join_phase_ms = now - t0;
+    r->cpu_join_s = cpu_s();
+    r->out0 = r->env.pkts_out;
+    r->in0 = r->env.pkts_in;
+    for (int i = 0; i < r->n; i++)
+        if (r->sites[i].ear)
+            lv_ear_clear_onsets(r->sites[i].ear);
+}
+
+/* Every site has joined or failed: the measurement window can start. */
+static bool all_settled(const struct load_run *r)
+{
+    for (int i = 0; i < r->n; i++)
+        if (r->sites[i].stage != SITE_MEDIA && r->sites[i].stage != SITE_FAILED)
+            return false;
+    return true;
+}
+
+static int run_loop(struct load_run *r)
+{
+    struct load_env *env = &r->env;
+    int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    struct itimerspec its = {.it_interval = {0, TICK_MS * 1000000}, .it_value = {0, TICK_MS * 1000000}};
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_TIMER};
+    if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0 || epoll_ctl(env->epfd, EPOLL_CTL_ADD, tfd, &ev) < 0) {
+        fprintf(stderr, "mcu-load: timerfd: %s\n", strerror(errno));
+        return -1;
+    }
+    int64_t t0 = mono_ms(), last_t = t0, next_progress = t0 + 1000;
+    uint64_t t = 0, last_out = 0, last_in = 0;
+    double last_cpu = cpu_s(), cpu0 = last_cpu;
+    int next_open = 0;
+    bool window = false;
+    static struct epoll_event evs[1024];
+    while (!g_stop) {
+        int n = epoll_wait(env->epfd, evs, 1024, 100);
+        if (n < 0 && errno != EINTR)
+            break;
+        int64_t now = mono_ms();
+        for (int k = 0; k < n; k++) {
+            uint64_t tg = evs[k].data.u64;
+            struct site *s = &r->sites[tg >> 2];
+            if ((tg & 3) == TAG_TIMER) {
+                uint64_t exp = 0;
+                if (read(tfd, &exp, sizeof exp) != sizeof exp)
+                    continue;
+                if (exp > 1)
+                    r->late_ticks += exp - 1;
+                for (uint64_t j = 0; j < exp && j < MAX_CATCHUP; j++)
+                    tick(r, t++, &next_open, now);
+            } else if ((tg & 3) == TAG_TCP) {
+                site_on_tcp(s, env, evs[k].events, now);
+            } else {
+                site_on_udp(s, env, now);
+            }
+        }
+        if (!window && next_open == r->n && env->in_flight == 0 && all_settled(r)) {
+            window = true;
+            start_window(r, now, t0);
+            r->cpu_join_s -= cpu0;
+        }
+        if (window && now - r->window_start_ms >= (int64_t)r->o.seconds * 1000)
+            break;
+        if (now >= next_progress) {
+            progress(r, now, t0, &last_out, &last_in, &last_cpu, &last_t);
+            next_progress += 1000;
+        }
+    }
+    int64_t now = mono_ms();
+    if (!window) /* interrupted during the joins: judge what there is */
+        start_window(r, now, t0);
+    r->interrupted = g_stop;
+    r->window_end_ms = now;
+    r->cpu_window_s = cpu_s() - r->cpu_join_s - cpu0;
+    r->out1 = env->pkts_out;
+    r->in1 = env->pkts_in;
+    if (!r->o.quiet && isatty(2))
+        fputc('\n', stderr);
+    close(tfd);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct load_run run = {0};
+    struct load_run *r = &run;
+    if (parse_args(r, argc, argv) < 0) {
+        usage(stderr);
+        return 2;
+    }
+    char host_port[300], path[256];
+    if (parse_url(r, host_port, sizeof host_port, path, sizeof path) < 0) {
+        fprintf(stderr, "mcu-load: bad --url %s\n", r->o.url);
+        return 2;
+    }
+    srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+    struct load_env *env = &r->env;
+    env->host_port = host_port;
+    env->ws_path = path;
+    env->family = r->o.family;
+    env->bind_addr = r->o.bind_addr;
+    env->video = r->o.video;
+    env->epfd = epoll_create1(EPOLL_CLOEXEC);
+    env->scratch = malloc(sizeof *env->scratch);
+    char err[160];
+    env->own_gcm = !r->o.libsrtp;
+    if (env->own_gcm && lgcm_selftest(err, sizeof err) < 0) {
+        fprintf(stderr, "mcu-load: own SRTP disabled, using libsrtp2: %s\n", err);
+        env->own_gcm = false;
+    }
+    /* Our GCM covers only AEAD_AES_128_GCM: offer just that profile when it is in use. */
+    env->identity = env->own_gcm ? dtls_identity_new_with_profiles("SRTP_AEAD_AES_128_GCM")
+                                 : dtls_identity_new();
+    if (env->epfd < 0 || !env->scratch || !env->identity || srtpx_init() < 0) {
+        fprintf(stderr, "mcu-load: setup failed (epoll, memory, DTLS identity or libsrtp)\n");
+        return 2;
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max; /* two sockets a site */
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (encode_content(r) < 0 || make_sites(r) < 0) {
+        fprintf(stderr, "mcu-load: cannot prepare the media (encoder or memory)\n");
+        return 2;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    if (run_loop(r) < 0)
+        return 2;
+    env->stopping = true;
+    int code = load_report(r);
+    for (int i = 0; i < r->n; i++)
+        site_close(&r->sites[i], env);
+    for (int k = 0; k < env->nrooms; k++)
+        free(env->rooms[k].beep_tx_ns);
+    for (int t = 0; t < LA_MAX_TALKERS; t++)
+        free(env->talker_ring[t]);
+    for (int i = 0; i < r->n_names; i++)
+        free(r->names[i]);
+    free(r->names);
+    free(env->marker_ring);
+    free(env->silence);
+    free(env->rooms);
+    free(r->sites);
+    free(env->scratch);
+    lvid_free(env->vid);
+    dtls_identity_free(env->identity);
+    close(env->epfd);
+    return code;
+}
