@@ -77,6 +77,7 @@ struct path_result {
 struct row {
     size_t size;
     double x_us, srtp_us, udp_us, echo_pps, udp_pps;
+    double libsrtp_us; /* the same transform through libsrtp2 (Debian's, on NSS), for reference */
     uint64_t sent, echoed;
 };
 
@@ -207,17 +208,19 @@ static srtpx_session_t *random_session(int profile, uint8_t *tx, uint8_t *rx)
     return srtpx_session_new(profile, tx, rx);
 }
 
-/* ---- raw costs: libsrtp2 -------------------------------------------------------------- */
+/* ---- raw costs: SRTP ------------------------------------------------------------------ */
 
 /* CPU per packet of unprotect + protect, as the server does them, through media/srtp.h:
- * `snd` protects the packets (untimed), `srv` holds the mirror keys. */
-static int raw_srtp(int profile, size_t payload, int packets, double *us)
+ * `snd` protects the packets (untimed), `srv` holds the mirror keys. flags 0 measures the
+ * transform the server uses (for GCM: media/srtp_gcm.c over OpenSSL); SRTPX_LIBSRTP_ONLY
+ * measures libsrtp2 doing the same. */
+static int raw_srtp(int profile, size_t payload, int packets, unsigned flags, double *us)
 {
     uint8_t k1[32], k2[32];
     struct pkts pk;
     int rc = -1;
     srtpx_session_t *snd = random_session(profile, k1, k2);
-    srtpx_session_t *srv = srtpx_session_new(profile, k2, k1);
+    srtpx_session_t *srv = srtpx_session_new_ex(profile, k2, k1, flags);
     if (!snd || !srv || pkts_alloc(&pk, SRTP_BATCH) < 0) {
         fprintf(stderr, "srtp: cannot set up the raw SRTP sessions\n");
         goto out;
@@ -623,7 +626,8 @@ static int measure(struct rig *r, const struct opts *o, size_t payload, struct r
 {
     memset(row, 0, sizeof *row);
     row->size = payload;
-    if (raw_srtp(o->profile, payload, o->packets, &row->srtp_us) < 0)
+    if (raw_srtp(o->profile, payload, o->packets, 0, &row->srtp_us) < 0 ||
+        raw_srtp(o->profile, payload, o->packets, SRTPX_LIBSRTP_ONLY, &row->libsrtp_us) < 0)
         return -1;
 
     /* The reflector gets SRTP packets of the same length, from a key of its own. */
@@ -671,15 +675,17 @@ static int measure(struct rig *r, const struct opts *o, size_t payload, struct r
 
 static void print_table(const struct opts *o, const struct row *rows, int n)
 {
-    printf("\n%6s %7s %9s %9s %9s %9s %6s %10s %10s %9s\n", "size", "profile", "x_us", "srtp_us",
-           "udp_us", "r_us", "x/r", "echo_pps", "udp_pps", "echoed");
+    printf("\n%6s %7s %9s %9s %11s %9s %9s %6s %10s %10s %9s\n", "size", "profile", "x_us",
+           "srtp_us", "libsrtp2_us", "udp_us", "r_us", "x/r", "echo_pps", "udp_pps", "echoed");
     for (int i = 0; i < n; i++) {
         const struct row *w = &rows[i];
         double raw = w->srtp_us + w->udp_us;
-        printf("%6zu %7s %9.3f %9.3f %9.3f %9.3f %6.2f %10.0f %10.0f %8.2f%%\n", w->size,
-               profile_name(o->profile), w->x_us, w->srtp_us, w->udp_us, raw, w->x_us / raw,
-               w->echo_pps, w->udp_pps, 100.0 * (double)w->echoed / (double)w->sent);
+        printf("%6zu %7s %9.3f %9.3f %11.3f %9.3f %9.3f %6.2f %10.0f %10.0f %8.2f%%\n", w->size,
+               profile_name(o->profile), w->x_us, w->srtp_us, w->libsrtp_us, w->udp_us, raw,
+               w->x_us / raw, w->echo_pps, w->udp_pps, 100.0 * (double)w->echoed / (double)w->sent);
     }
+    printf("\nsrtp_us: the transform the server uses (GCM RTP: OpenSSL, media/srtp_gcm.c); "
+           "libsrtp2_us: the same through libsrtp2, for reference. r = srtp_us + udp_us.\n");
     printf("\n");
     for (int i = n - 1; i >= 0; i--) {
         double raw = rows[i].srtp_us + rows[i].udp_us;
@@ -703,7 +709,7 @@ int main(int argc, char **argv)
     printf("srtp bench: %d packets per measurement, profile %s, at most %d in flight\n"
            "x   = media worker thread CPU per echoed packet (recvmmsg, unprotect, copy, protect,"
            " sendmmsg)\n"
-           "srtp = libsrtp2 unprotect + protect of one packet, in a loop\n"
+           "srtp = the server's SRTP transform (GCM RTP: OpenSSL), unprotect + protect of one packet, in a loop\n"
            "udp  = bare reflector thread CPU per packet (epoll, recvmmsg, sendmmsg), same load\n"
            "r   = srtp + udp\n",
            o.packets, profile_name(o.profile), o.inflight);

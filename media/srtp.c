@@ -2,6 +2,7 @@
  * and maps libsrtp's status codes onto a few reasons the media path counts drops by.
  * All libsrtp setup lives here so no other file includes <srtp2/srtp.h>. */
 #include "media/srtp.h"
+#include "media/srtp_gcm.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -16,6 +17,7 @@
 #define SRTCP_INDEX_LEN 4 /* E flag + 31-bit index, after the payload */
 
 struct srtpx_session {
+    struct sgcm *gcm;    /* RTP under AEAD_AES_128_GCM (media/srtp_gcm.c), else NULL */
     srtp_t tx;           /* ssrc_any_outbound: every SSRC we send */
     srtp_t rx;           /* ssrc_any_inbound: every SSRC the peer sends */
     size_t rtp_trailer;  /* bytes srtp_protect appends */
@@ -91,11 +93,25 @@ static srtp_t make_ctx(int profile, srtp_ssrc_type_t dir, const uint8_t *master)
 srtpx_session_t *srtpx_session_new(int profile, const uint8_t *tx_master,
                                    const uint8_t *rx_master)
 {
+    return srtpx_session_new_ex(profile, tx_master, rx_master, 0);
+}
+
+srtpx_session_t *srtpx_session_new_ex(int profile, const uint8_t *tx_master,
+                                      const uint8_t *rx_master, unsigned flags)
+{
     if (!tx_master || !rx_master || tag_len(profile) == 0 || srtpx_init() < 0)
         return NULL;
     srtpx_session_t *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
+    if (profile == SRTPX_AEAD_AES_128_GCM && !(flags & SRTPX_LIBSRTP_ONLY)) {
+        s->gcm = malloc(sizeof *s->gcm);
+        if (!s->gcm || sgcm_init(s->gcm, tx_master, rx_master) < 0) {
+            free(s->gcm);
+            free(s);
+            return NULL;
+        }
+    }
     s->rtp_trailer = tag_len(profile);
     s->rtcp_trailer = tag_len(profile) + SRTCP_INDEX_LEN;
     s->tx = make_ctx(profile, ssrc_any_outbound, tx_master);
@@ -108,6 +124,9 @@ srtpx_session_t *srtpx_session_new(int profile, const uint8_t *tx_master,
 out_free_tx:
     srtp_dealloc(s->tx);
 out_free:
+    if (s->gcm)
+        sgcm_free(s->gcm);
+    free(s->gcm);
     free(s);
     return NULL;
 }
@@ -116,6 +135,9 @@ void srtpx_session_free(srtpx_session_t *s)
 {
     if (!s)
         return;
+    if (s->gcm)
+        sgcm_free(s->gcm);
+    free(s->gcm);
     srtp_dealloc(s->tx);
     srtp_dealloc(s->rx);
     free(s);
@@ -133,6 +155,24 @@ static int map_status(srtp_err_status_t st)
         return SRTPX_ERR_REPLAY;
     case srtp_err_status_bad_param:
     case srtp_err_status_parse_err:
+        return SRTPX_ERR_MALFORMED;
+    default:
+        return SRTPX_ERR_OTHER;
+    }
+}
+
+static int map_gcm(int rc)
+{
+    switch (rc) {
+    case 0:
+        return 0;
+    case SGCM_ERR_AUTH:
+        return SRTPX_ERR_AUTH;
+    case SGCM_ERR_REPLAY:
+        return SRTPX_ERR_REPLAY;
+    case SGCM_ERR_SPACE:
+        return SRTPX_ERR_SPACE;
+    case SGCM_ERR_MALFORMED:
         return SRTPX_ERR_MALFORMED;
     default:
         return SRTPX_ERR_OTHER;
@@ -158,6 +198,8 @@ int srtpx_protect_rtp(srtpx_session_t *s, uint8_t *buf, size_t *len, size_t cap)
         return rc;
     if (cap < *len || cap - *len < s->rtp_trailer)
         return SRTPX_ERR_SPACE;
+    if (s->gcm)
+        return map_gcm(sgcm_protect(s->gcm, buf, len, cap));
     rc = map_status(srtp_protect(s->tx, buf, &n));
     if (rc == 0)
         *len = (size_t)n;
@@ -169,6 +211,8 @@ int srtpx_unprotect_rtp(srtpx_session_t *s, uint8_t *buf, size_t *len)
     int n, rc = check(s, buf, len, RTP_HEADER_MIN + (s ? s->rtp_trailer : 0), &n);
     if (rc < 0)
         return rc;
+    if (s->gcm)
+        return map_gcm(sgcm_unprotect(s->gcm, buf, len));
     rc = map_status(srtp_unprotect(s->rx, buf, &n));
     if (rc == 0)
         *len = (size_t)n;

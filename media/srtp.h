@@ -1,4 +1,4 @@
-/* SRTP/SRTCP for one peer over libsrtp2: an outbound context (any SSRC we send) and an
+/* SRTP/SRTCP for one peer, over libsrtp2 (and OpenSSL for RTP under GCM): an outbound context (any SSRC we send) and an
  * inbound one (any SSRC the peer sends), keyed from DTLS-SRTP. Prefixed srtpx_ so it
  * cannot clash with libsrtp2's own srtp_* symbols. A session belongs to one thread;
  * packets are transformed in place with no allocation (except libsrtp cloning its
@@ -45,6 +45,13 @@ size_t srtpx_master_len(int profile);
 srtpx_session_t *srtpx_session_new(int profile, const uint8_t *tx_master,
                                    const uint8_t *rx_master);
 
+/* As srtpx_session_new. RTP under AEAD_AES_128_GCM goes through media/srtp_gcm.c (OpenSSL)
+ * rather than libsrtp2, whose NSS backend locks and allocates per packet; SRTCP and the
+ * AES-CM profile always use libsrtp2. SRTPX_LIBSRTP_ONLY keeps libsrtp2 for everything
+ * (tests cross-check the two with it). */
+#define SRTPX_LIBSRTP_ONLY 1u
+srtpx_session_t *srtpx_session_new_ex(int profile, const uint8_t *tx_master,
+                                      const uint8_t *rx_master, unsigned flags);
 /* Frees the session (NULL is fine); libsrtp wipes the keys. */
 void srtpx_session_free(srtpx_session_t *s);
 

@@ -1,0 +1,204 @@
+/* SRTP AEAD_AES_128_GCM for RTP (see srtp_gcm.h). RFC 7714 section 8: the 12-byte IV is
+ * (00 00 || SSRC || ROC || SEQ) XOR the session salt, the RTP header is the associated data,
+ * the 16-byte tag follows the ciphertext. Section 11: session keys from the RFC 3711 AES-CM
+ * KDF, with the 96-bit master salt padded with zeros to 112 bits. */
+#include "media/srtp_gcm.h"
+#include "media/bytes.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <string.h>
+
+/* RFC 3711 4.3.1: the AES-CM keystream under the master key from IV = (salt XOR label<<48) || 0. */
+static int kdf(const uint8_t master[SGCM_MASTER_LEN], uint8_t label, uint8_t *out, size_t n)
+{
+    uint8_t iv[16] = {0}, zero[32] = {0};
+    memcpy(iv, master + 16, 12);
+    iv[7] ^= label;
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int len = 0, ok = c && EVP_EncryptInit_ex(c, EVP_aes_128_ctr(), NULL, master, iv) &&
+                      EVP_EncryptUpdate(c, out, &len, zero, (int)n) && len == (int)n;
+    EVP_CIPHER_CTX_free(c);
+    return ok ? 0 : -1;
+}
+
+static int dir_init(struct sgcm_dir *d, const uint8_t master[SGCM_MASTER_LEN], int enc)
+{
+    uint8_t key[16];
+    memset(d, 0, sizeof *d);
+    if (kdf(master, 0x00, key, sizeof key) < 0 || kdf(master, 0x02, d->salt, sizeof d->salt) < 0)
+        return -1;
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    d->ctx = c;
+    int ok = c && EVP_CipherInit_ex(c, EVP_aes_128_gcm(), NULL, NULL, NULL, enc) &&
+             EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) &&
+             EVP_CipherInit_ex(c, NULL, NULL, key, NULL, enc);
+    OPENSSL_cleanse(key, sizeof key);
+    return ok ? 0 : -1;
+}
+
+int sgcm_init(struct sgcm *s, const uint8_t tx_master[SGCM_MASTER_LEN],
+              const uint8_t rx_master[SGCM_MASTER_LEN])
+{
+    memset(s, 0, sizeof *s);
+    if (dir_init(&s->tx, tx_master, 1) < 0 || dir_init(&s->rx, rx_master, 0) < 0) {
+        sgcm_free(s);
+        return -1;
+    }
+    return 0;
+}
+
+void sgcm_free(struct sgcm *s)
+{
+    EVP_CIPHER_CTX_free(s->tx.ctx);
+    EVP_CIPHER_CTX_free(s->rx.ctx);
+    OPENSSL_cleanse(s, sizeof *s);
+}
+
+/* RTP header length (fixed part, CSRCs, extension block), or -1. */
+static int header_len(const uint8_t *b, size_t len)
+{
+    if (len < 12 || (b[0] >> 6) != 2)
+        return -1;
+    size_t h = 12 + 4u * (b[0] & 0x0F);
+    if (b[0] & 0x10) {
+        if (len < h + 4)
+            return -1;
+        h += 4 + 4u * be_rd16(b + h + 2);
+    }
+    return h <= len ? (int)h : -1;
+}
+
+static struct sgcm_stream *stream_of(struct sgcm_dir *d, uint32_t ssrc)
+{
+    struct sgcm_stream *free_slot = NULL;
+    for (int i = 0; i < SGCM_STREAMS; i++) {
+        if (d->streams[i].used && d->streams[i].ssrc == ssrc)
+            return &d->streams[i];
+        if (!d->streams[i].used && !free_slot)
+            free_slot = &d->streams[i];
+    }
+    return free_slot; /* unused: the caller initialises it once the packet is accepted */
+}
+
+/* RFC 3711 3.3.1: the index of `seq` nearest to the highest index seen so far. */
+static uint64_t guess_index(const struct sgcm_stream *st, uint16_t seq)
+{
+    if (!st->used)
+        return seq;
+    uint32_t roc = (uint32_t)(st->highest >> 16);
+    uint16_t s_l = (uint16_t)st->highest;
+    int64_t v = roc;
+    if (s_l < 0x8000) {
+        if (seq - s_l > 0x8000 && roc > 0)
+            v = (int64_t)roc - 1;
+    } else if (s_l - 0x8000 > seq) {
+        v = (int64_t)roc + 1;
+    }
+    return ((uint64_t)(uint32_t)v << 16) | seq;
+}
+
+static bool window_test(const struct sgcm_stream *st, uint64_t idx)
+{
+    uint64_t d = st->highest - idx;
+    return (st->window[d / 64] >> (d % 64)) & 1;
+}
+
+static void window_shift(struct sgcm_stream *st, uint64_t by)
+{
+    const int words = SGCM_WINDOW / 64;
+    if (by >= SGCM_WINDOW) {
+        memset(st->window, 0, sizeof st->window);
+        return;
+    }
+    int w = (int)(by / 64), b = (int)(by % 64);
+    for (int i = words - 1; i >= 0; i--) {
+        uint64_t hi = i - w >= 0 ? st->window[i - w] << b : 0;
+        uint64_t lo = (b && i - w - 1 >= 0) ? st->window[i - w - 1] >> (64 - b) : 0;
+        st->window[i] = hi | lo;
+    }
+}
+
+static void window_record(struct sgcm_stream *st, uint32_t ssrc, uint64_t idx)
+{
+    if (!st->used) {
+        memset(st, 0, sizeof *st);
+        st->used = true;
+        st->ssrc = ssrc;
+        st->highest = idx;
+    } else if (idx > st->highest) {
+        window_shift(st, idx - st->highest);
+        st->highest = idx;
+    }
+    uint64_t d = st->highest - idx;
+    st->window[d / 64] |= 1ULL << (d % 64);
+}
+
+static void make_iv(uint8_t iv[12], const uint8_t salt[12], uint32_t ssrc, uint64_t idx)
+{
+    iv[0] = iv[1] = 0;
+    be_wr32(iv + 2, ssrc);
+    be_wr32(iv + 6, (uint32_t)(idx >> 16));
+    be_wr16(iv + 10, (uint16_t)idx);
+    for (int i = 0; i < 12; i++)
+        iv[i] ^= salt[i];
+}
+
+int sgcm_protect(struct sgcm *s, uint8_t *buf, size_t *len, size_t cap)
+{
+    int h = header_len(buf, *len);
+    if (h < 0)
+        return SGCM_ERR_MALFORMED;
+    if (cap < *len + SGCM_TAG_LEN)
+        return SGCM_ERR_SPACE;
+    uint32_t ssrc = be_rd32(buf + 8);
+    struct sgcm_stream *st = stream_of(&s->tx, ssrc);
+    if (!st)
+        return SGCM_ERR_STREAMS;
+    /* The sender's index: a retransmission of an old packet keeps its old index. */
+    uint64_t idx = guess_index(st, be_rd16(buf + 2));
+    uint8_t iv[12];
+    make_iv(iv, s->tx.salt, ssrc, idx);
+    EVP_CIPHER_CTX *c = s->tx.ctx;
+    int n, plen = (int)*len - h;
+    if (!EVP_EncryptInit_ex(c, NULL, NULL, NULL, iv) || !EVP_EncryptUpdate(c, NULL, &n, buf, h) ||
+        !EVP_EncryptUpdate(c, buf + h, &n, buf + h, plen) || !EVP_EncryptFinal_ex(c, buf + h + n, &n) ||
+        !EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, SGCM_TAG_LEN, buf + *len))
+        return SGCM_ERR_MALFORMED;
+    if (!st->used || idx > st->highest) {
+        if (!st->used) {
+            st->used = true;
+            st->ssrc = ssrc;
+        }
+        st->highest = idx;
+    }
+    *len += SGCM_TAG_LEN;
+    return 0;
+}
+
+int sgcm_unprotect(struct sgcm *s, uint8_t *buf, size_t *len)
+{
+    int h = header_len(buf, *len);
+    if (h < 0 || *len < (size_t)h + SGCM_TAG_LEN)
+        return SGCM_ERR_MALFORMED;
+    uint32_t ssrc = be_rd32(buf + 8);
+    struct sgcm_stream *st = stream_of(&s->rx, ssrc);
+    if (!st)
+        return SGCM_ERR_STREAMS;
+    uint64_t idx = guess_index(st, be_rd16(buf + 2));
+    if (st->used && idx <= st->highest &&
+        (st->highest - idx >= SGCM_WINDOW || window_test(st, idx)))
+        return SGCM_ERR_REPLAY;
+    uint8_t iv[12];
+    make_iv(iv, s->rx.salt, ssrc, idx);
+    EVP_CIPHER_CTX *c = s->rx.ctx;
+    int n, clen = (int)*len - h - SGCM_TAG_LEN;
+    if (!EVP_DecryptInit_ex(c, NULL, NULL, NULL, iv) || !EVP_DecryptUpdate(c, NULL, &n, buf, h) ||
+        !EVP_DecryptUpdate(c, buf + h, &n, buf + h, clen) ||
+        !EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, SGCM_TAG_LEN, buf + h + clen) ||
+        EVP_DecryptFinal_ex(c, buf + h + n, &n) <= 0)
+        return SGCM_ERR_AUTH;
+    window_record(st, ssrc, idx);
+    *len -= SGCM_TAG_LEN;
+    return 0;
+}
