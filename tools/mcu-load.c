@@ -2,11 +2,14 @@
  * thread. Each site signs in over the WebSocket protocol, connects ICE/DTLS-SRTP and sends
  * real Opus in real time; a sample of receivers decodes its mix to check that every talker
  * is heard (and not oneself); loss, jitter, join time and latency through the server are
- * measured. docs/load.md describes the options, the checks and the report. */
+ * measured. With --janus the same sites join Janus's AudioBridge instead, so both servers
+ * take the identical load; --cpu-pid measures a server's CPU over the window from /proc.
+ * docs/load.md describes the options, the checks and the report. */
 #include "tools/load/run.h"
 #include "tools/load/gcm.h"
 #include "tools/load/video.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
@@ -47,12 +50,48 @@ static double cpu_s(void)
            ru.ru_stime.tv_usec / 1e6;
 }
 
+/* utime + stime (clock ticks) from the text of /proc/PID/stat. The command name (field 2)
+ * may hold spaces and parentheses, so the fields are counted from its last ')'. 0 or -1. */
+static int parse_proc_stat(const char *buf, unsigned long long *ticks)
+{
+    const char *p = strrchr(buf, ')');
+    unsigned long long ut, st;
+    /* after ")": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime */
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    *ticks = ut + st;
+    return 0;
+}
+
+/* CPU seconds process pid has used so far (all its threads); -1 when it cannot be read. */
+static double proc_cpu_s(int pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    unsigned long long ticks;
+    long hz = sysconf(_SC_CLK_TCK);
+    if (parse_proc_stat(buf, &ticks) < 0 || hz <= 0)
+        return -1;
+    return (double)ticks / (double)hz;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
         "Usage: mcu-load --url ws://HOST:PORT/ws [options]\n"
-        "Plays many meeting-room sites against the MCU's mix conferences and checks the mix.\n\n"
+        "       mcu-load --janus ws://HOST:PORT [--janus-room N] [options]\n"
+        "Plays many meeting-room sites against the MCU's mix conferences (or Janus's\n"
+        "AudioBridge) and checks the mix.\n\n"
         "  --url URL              the server's WebSocket endpoint (ws:// only)\n"
+        "  --janus URL            join Janus's AudioBridge through its WebSocket API instead\n"
+        "  --janus-room N         the AudioBridge room (default 1234; with --rooms M, N..N+M-1)\n"
+        "  --cpu-pid PID          report that process's CPU over the window (from /proc)\n"
         "  --conference ID        conference to join (default mix-load)\n"
         "  --rooms M              spread the sites over M conferences ID-0..ID-(M-1) (default 1)\n"
         "  --sites N              sites in all (default 20, or the lines of --sites-file)\n"
@@ -60,6 +99,7 @@ static void usage(FILE *f)
         "  --talkers K            talking sites per room (default 3; the server mixes 3)\n"
         "  --server-k K           talkers the server mixes at once (default 3)\n"
         "  --seconds S            measurement time after the joins (default 10)\n"
+        "  --settle S             wait between the last join and the window (default 2)\n"
         "  --video                also send VP8 simulcast (3 layers) from every site\n"
         "  --verify N             receivers that decode and check their mix (default 20)\n"
         "  --verify-seconds V     audio judged at the end, per receiver (default 3)\n"
@@ -73,7 +113,8 @@ static void usage(FILE *f)
         "  --srtp own|libsrtp     RTP protection: own AES-GCM over OpenSSL (default; checked\n"
         "                         against libsrtp2 at start) or libsrtp2 for everything\n"
         "  --family 4|6           server candidate and local address family (default 4)\n"
-        "  --bind ADDR            local UDP address (default 127.0.0.1 or ::1)\n"
+        "  --bind ADDR            local UDP address (default 127.0.0.1 or ::1; with --janus,\n"
+        "                         the address the kernel would send from to Janus)\n"
         "  --json FILE            write the report there\n"
         "  --quiet                no progress line\n\n"
         "Exit status: 0 all checks passed, 1 a check failed, 2 bad usage or setup.\n");
@@ -128,9 +169,10 @@ static int parse_args(struct load_run *r, int argc, char **argv)
                             .server_k = 3, .seconds = 10, .verify = 20, .verify_seconds = 3,
                             .mute_talker = -1, .join_concurrency = 64, .join_timeout_s = 20,
                             .family = AF_INET, .max_loss_pct = 1.0, .min_delivery_pct = 95.0, .present_dbfs = -40.0,
-                            .absent_dbfs = -50.0};
+                            .absent_dbfs = -50.0, .settle_s = 2, .janus_room = 1234};
     enum { O_URL = 256, O_CONF, O_ROOMS, O_SITES, O_SFILE, O_TALK, O_SK, O_SEC, O_VIDEO, O_VER,
-           O_VSEC, O_MUTE, O_LOSS, O_LAT, O_JC, O_JT, O_FAM, O_BIND, O_JSON, O_QUIET, O_HELP, O_SRTP, O_DELIV };
+           O_VSEC, O_MUTE, O_LOSS, O_LAT, O_JC, O_JT, O_FAM, O_BIND, O_JSON, O_QUIET, O_HELP, O_SRTP, O_DELIV,
+           O_JANUS, O_JROOM, O_CPUPID, O_SETTLE };
     static const struct option opts[] = {
         {"url", 1, 0, O_URL}, {"conference", 1, 0, O_CONF}, {"rooms", 1, 0, O_ROOMS},
         {"sites", 1, 0, O_SITES}, {"sites-file", 1, 0, O_SFILE}, {"talkers", 1, 0, O_TALK},
@@ -138,11 +180,22 @@ static int parse_args(struct load_run *r, int argc, char **argv)
         {"verify", 1, 0, O_VER}, {"verify-seconds", 1, 0, O_VSEC}, {"mute-talker", 1, 0, O_MUTE},
         {"max-loss", 1, 0, O_LOSS}, {"max-latency", 1, 0, O_LAT}, {"join-concurrency", 1, 0, O_JC},
         {"join-timeout", 1, 0, O_JT}, {"family", 1, 0, O_FAM}, {"bind", 1, 0, O_BIND},
-        {"json", 1, 0, O_JSON}, {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP}, {"srtp", 1, 0, O_SRTP}, {"min-delivery", 1, 0, O_DELIV}, {0, 0, 0, 0}};
-    int c, fam = 4, bad = 0;
+        {"json", 1, 0, O_JSON}, {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP}, {"srtp", 1, 0, O_SRTP}, {"min-delivery", 1, 0, O_DELIV},
+        {"janus", 1, 0, O_JANUS}, {"janus-room", 1, 0, O_JROOM}, {"cpu-pid", 1, 0, O_CPUPID},
+        {"settle", 1, 0, O_SETTLE}, {0, 0, 0, 0}};
+    int c, fam = 4, bad = 0, url_given = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case O_URL: o->url = optarg; break;
+        case O_URL: o->url = optarg; url_given |= 1; break;
+        case O_JANUS: o->url = optarg; o->janus = true; url_given |= 2; break;
+        case O_JROOM: {
+            char *end;
+            o->janus_room = strtoll(optarg, &end, 10);
+            bad |= *optarg == 0 || *end || o->janus_room < 1 ? -1 : 0;
+            break;
+        }
+        case O_CPUPID: bad |= parse_int(optarg, 1, 1 << 30, &o->cpu_pid); break;
+        case O_SETTLE: bad |= parse_int(optarg, 0, 3600, &o->settle_s); break;
         case O_CONF: o->conference = optarg; break;
         case O_ROOMS: bad |= parse_int(optarg, 1, 1000, &o->rooms); break;
         case O_SITES: bad |= parse_int(optarg, 1, 100000, &o->sites); break;
@@ -176,19 +229,26 @@ static int parse_args(struct load_run *r, int argc, char **argv)
         }
     }
     o->family = fam == 6 ? AF_INET6 : AF_INET;
-    if (!o->bind_addr)
+    if (!o->bind_addr && !o->janus) /* Janus mode: found from the route, see main */
         o->bind_addr = fam == 6 ? "::1" : "127.0.0.1";
-    if (!o->url || optind < argc) {
-        fprintf(stderr, "mcu-load: %s\n", o->url ? "unexpected argument" : "--url is required");
+    if (!o->url || optind < argc || url_given == 3) {
+        fprintf(stderr, "mcu-load: %s\n", url_given == 3 ? "give --url or --janus, not both"
+                                          : o->url ? "unexpected argument" : "--url is required");
         return -1;
     }
+    if (o->cpu_pid && proc_cpu_s(o->cpu_pid) < 0) {
+        fprintf(stderr, "mcu-load: --cpu-pid %d: cannot read /proc/%d/stat\n", o->cpu_pid, o->cpu_pid);
+        return -1;
+    }
+    if (o->janus) /* AudioBridge mixes every participant: every talker must be heard */
+        o->server_k = LA_MAX_TALKERS;
     if (o->sites_file && read_names(r) < 0) {
         fprintf(stderr, "mcu-load: cannot read %s: %s\n", o->sites_file, strerror(errno));
         return -1;
     }
     if (o->sites < 0)
         o->sites = r->n_names > 0 ? r->n_names : 20;
-    if (o->talkers > o->server_k)
+    if (o->talkers > o->server_k && !o->janus)
         fprintf(stderr, "mcu-load: note: %d talkers but the server mixes %d: the checks then only "
                 "ask for %d of them in each mix\n", o->talkers, o->server_k, o->server_k);
     return 0;
@@ -209,7 +269,7 @@ static int parse_url(struct load_run *r, char *host_port, size_t hp_cap, char *p
         return -1;
     memcpy(host_port, u, hl);
     host_port[hl] = 0;
-    snprintf(path, pcap, "%s", slash ? slash : "/ws");
+    snprintf(path, pcap, "%s", slash ? slash : r->o.janus ? "/" : "/ws");
     char host[256], port[16] = "80";
     const char *colon = host_port[0] == '[' ? strstr(host_port, "]:") : strrchr(host_port, ':');
     size_t h0 = host_port[0] == '[' ? 1 : 0;
@@ -230,6 +290,26 @@ static int parse_url(struct load_run *r, char *host_port, size_t hp_cap, char *p
     r->env.ws_addr_len = ai->ai_addrlen;
     freeaddrinfo(ai);
     return 0;
+}
+
+/* The local address the kernel picks to reach `to` (a UDP connect sends nothing). Janus
+ * never gathers loopback candidates, so it sits behind a veth pair, and our candidate must
+ * be the address on our side of it. 0 or -1. */
+static int route_source(const struct sockaddr_storage *to, socklen_t len, char *out, size_t cap)
+{
+    struct sockaddr_storage me;
+    socklen_t ml = sizeof me;
+    int fd = socket(to->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int rc = connect(fd, (const struct sockaddr *)to, len) < 0 ||
+             getsockname(fd, (struct sockaddr *)&me, &ml) < 0 ? -1 : 0;
+    close(fd);
+    if (rc == 0 && me.ss_family == AF_INET6)
+        rc = inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&me)->sin6_addr, out, (socklen_t)cap) ? 0 : -1;
+    else if (rc == 0)
+        rc = inet_ntop(AF_INET, &((struct sockaddr_in *)&me)->sin_addr, out, (socklen_t)cap) ? 0 : -1;
+    return rc;
 }
 
 /* The content: a ring per talker signature, one with the marker beeps, silence. */
@@ -293,7 +373,9 @@ static int make_sites(struct load_run *r)
             snprintf(name, sizeof name, "%s", r->names[i]);
         else
             snprintf(name, sizeof name, "site-%d", i);
-        if (o->rooms == 1)
+        if (o->janus)
+            snprintf(conf, sizeof conf, "janus-%lld", o->janus_room + room);
+        else if (o->rooms == 1)
             snprintf(conf, sizeof conf, "%s", o->conference);
         else
             snprintf(conf, sizeof conf, "%s-%d", o->conference, room);
@@ -367,11 +449,12 @@ static void tick(struct load_run *r, uint64_t t, int *next_open, int64_t now)
     }
 }
 
-static void start_window(struct load_run *r, int64_t now, int64_t t0)
+static void start_window(struct load_run *r, int64_t now)
 {
     r->window_start_ms = now;
-    r->join_phase_ms = now - t0;
     r->cpu_join_s = cpu_s();
+    if (r->o.cpu_pid)
+        r->srv_cpu0_s = proc_cpu_s(r->o.cpu_pid);
     r->out0 = r->env.pkts_out;
     r->in0 = r->env.pkts_in;
     for (int i = 0; i < r->n; i++)
@@ -398,7 +481,7 @@ static int run_loop(struct load_run *r)
         fprintf(stderr, "mcu-load: timerfd: %s\n", strerror(errno));
         return -1;
     }
-    int64_t t0 = mono_ms(), last_t = t0, next_progress = t0 + 1000;
+    int64_t t0 = mono_ms(), last_t = t0, next_progress = t0 + 1000, settled_at = -1;
     uint64_t t = 0, last_out = 0, last_in = 0;
     double last_cpu = cpu_s(), cpu0 = last_cpu;
     int next_open = 0;
@@ -426,9 +509,15 @@ static int run_loop(struct load_run *r)
                 site_on_udp(s, env, now);
             }
         }
-        if (!window && next_open == r->n && env->in_flight == 0 && all_settled(r)) {
+        if (settled_at < 0 && next_open == r->n && env->in_flight == 0 && all_settled(r)) {
+            settled_at = now;
+            r->join_phase_ms = now - t0;
+        }
+        /* The window opens --settle s later: Janus is still sending the last joins' N
+         * events, and jitter buffers settle after the ramp. */
+        if (!window && settled_at >= 0 && now - settled_at >= (int64_t)r->o.settle_s * 1000) {
             window = true;
-            start_window(r, now, t0);
+            start_window(r, now);
             r->cpu_join_s -= cpu0;
         }
         if (window && now - r->window_start_ms >= (int64_t)r->o.seconds * 1000)
@@ -439,10 +528,19 @@ static int run_loop(struct load_run *r)
         }
     }
     int64_t now = mono_ms();
-    if (!window) /* interrupted during the joins: judge what there is */
-        start_window(r, now, t0);
+    if (!window) { /* interrupted during the joins: judge what there is */
+        if (settled_at < 0)
+            r->join_phase_ms = now - t0;
+        start_window(r, now);
+        r->cpu_join_s -= cpu0;
+    }
     r->interrupted = g_stop;
     r->window_end_ms = now;
+    if (r->o.cpu_pid) {
+        double end = proc_cpu_s(r->o.cpu_pid);
+        r->srv_cpu_ok = r->srv_cpu0_s >= 0 && end >= 0;
+        r->srv_cpu_window_s = r->srv_cpu_ok ? end - r->srv_cpu0_s : 0;
+    }
     r->cpu_window_s = cpu_s() - r->cpu_join_s - cpu0;
     r->out1 = env->pkts_out;
     r->in1 = env->pkts_in;
@@ -475,6 +573,17 @@ int main(int argc, char **argv)
     env->epfd = epoll_create1(EPOLL_CLOEXEC);
     env->scratch = malloc(sizeof *env->scratch);
     char err[160];
+    env->janus = r->o.janus;
+    env->janus_room = r->o.janus_room;
+    char src[INET6_ADDRSTRLEN];
+    if (!env->bind_addr) {
+        if (route_source(&env->ws_addr, env->ws_addr_len, src, sizeof src) < 0) {
+            fprintf(stderr, "mcu-load: no local address routes to %s: %s\n", host_port, strerror(errno));
+            return 2;
+        }
+        env->bind_addr = src;
+        env->family = env->ws_addr.ss_family;
+    }
     env->own_gcm = !r->o.libsrtp;
     if (env->own_gcm && lgcm_selftest(err, sizeof err) < 0) {
         fprintf(stderr, "mcu-load: own SRTP disabled, using libsrtp2: %s\n", err);

@@ -218,6 +218,13 @@ static json_t *config_json(const struct load_run *r)
                      "max_latency_ms", o->max_latency_ms, "join_concurrency", o->join_concurrency,
                      "present_dbfs", o->present_dbfs, "absent_dbfs", o->absent_dbfs);
     json_object_set_new(c, "min_delivery_pct", json_real(o->min_delivery_pct));
+    json_object_set_new(c, "settle_s", json_integer(o->settle_s));
+    json_object_set_new(c, "server", json_string(o->janus ? "janus" : "mcu"));
+    if (o->janus)
+        json_object_set_new(c, "janus_room", json_integer(o->janus_room));
+    if (o->cpu_pid)
+        json_object_set_new(c, "cpu_pid", json_integer(o->cpu_pid));
+    json_object_set_new(c, "bind", json_string(r->env.bind_addr ? r->env.bind_addr : ""));
     return c;
 }
 
@@ -314,6 +321,31 @@ static void perf_json(struct load_run *r, json_t *rep)
         "join_phase_cpu_s", r1(r->cpu_join_s), "late_ticks", (json_int_t)r->late_ticks));
 }
 
+/* --cpu-pid: the server's CPU over the window, in all and per participant (the sites in
+ * media at the end). Returns the participants, 0 when not measured. */
+static int server_cpu_json(struct load_run *r, struct judge *j, json_t *rep)
+{
+    if (!r->o.cpu_pid)
+        return 0;
+    if (!r->srv_cpu_ok) {
+        failure(j, "cannot read the CPU time of --cpu-pid %d at the end of the window (did it exit?)",
+                r->o.cpu_pid);
+        return 0;
+    }
+    double win = (double)(r->window_end_ms - r->window_start_ms) / 1000.0;
+    int media = 0;
+    for (int i = 0; i < r->n; i++)
+        media += r->sites[i].stage == SITE_MEDIA;
+    double pct = win > 0 ? 100.0 * r->srv_cpu_window_s / win : 0;
+    json_object_set_new(rep, "server_cpu", json_pack("{s:i,s:f,s:i}", "pid", r->o.cpu_pid,
+                        "window_cpu_s", r1(r->srv_cpu_window_s), "participants", media));
+    json_object_set_new(rep, "server_cpu_pct", json_real(r1(pct)));
+    /* 4 decimals: 0.05 % of a core per participant is the kind of value compared */
+    json_object_set_new(rep, "server_cpu_pct_per_participant",
+                        json_real(media ? round(pct / media * 1e4) / 1e4 : 0.0));
+    return media;
+}
+
 /* One line per talker that some sampled mix lacks. */
 static void report_missing(struct load_run *r, struct judge *j)
 {
@@ -367,6 +399,7 @@ int load_report(struct load_run *r)
     json_object_set_new(rep, "latency_ms", ld);
     free(lat);
     perf_json(r, rep);
+    int participants = server_cpu_json(r, &j, rep);
     judge_delivery(r, &j, rep);
     if (r->o.video) {
         uint64_t frames = 0;
@@ -384,13 +417,18 @@ int load_report(struct load_run *r)
     if (r->o.json_path && json_dump_file(rep, r->o.json_path, JSON_INDENT(2)) < 0)
         fprintf(stderr, "mcu-load: cannot write %s\n", r->o.json_path);
     json_t *c = json_object_get(rep, "cpu");
+    char srv[160] = "";
+    if (participants)
+        snprintf(srv, sizeof srv, ", server cpu %.1f%% of a core = %.4f%% per participant",
+                 json_real_value(json_object_get(rep, "server_cpu_pct")),
+                 json_real_value(json_object_get(rep, "server_cpu_pct_per_participant")));
     fprintf(stderr, "mcu-load: %s: %d/%d sites joined (join p50 %.0f ms), loss %.2f%%, latency p50 %.1f ms "
-            "p95 %.1f ms (%d beeps), cpu %.1f%% of a core = %.0f us/site/s\n", ok ? "PASS" : "FAIL",
+            "p95 %.1f ms (%d beeps), cpu %.1f%% of a core = %.0f us/site/s%s\n", ok ? "PASS" : "FAIL",
             r->env.joined, r->n, json_real_value(json_object_get(json_object_get(rep, "join_ms"), "p50")),
             json_real_value(json_object_get(json_object_get(rep, "loss"), "pct")),
             nl ? json_real_value(json_object_get(ld, "p50")) : 0.0, p95, nl,
             json_real_value(json_object_get(c, "pct_of_one_core")),
-            json_real_value(json_object_get(c, "us_per_site_per_s")));
+            json_real_value(json_object_get(c, "us_per_site_per_s")), srv);
     json_decref(rep);
     return ok ? 0 : 1;
 }

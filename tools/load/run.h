@@ -15,6 +15,7 @@ struct load_opts {
     int talkers;                /* per room */
     int server_k;               /* how many talkers the server mixes (K of amix) */
     int seconds;                /* measurement window, after the joins */
+    int settle_s;               /* wait between the last join and the window */
     int verify;                 /* sampled receivers */
     int verify_seconds;         /* audio judged at the end */
     int mute_talker;            /* -1 none */
@@ -28,6 +29,9 @@ struct load_opts {
     double absent_dbfs;         /* one's own tone must be at most this loud */
     bool video, quiet;
     bool libsrtp;               /* --srtp libsrtp: all SRTP through libsrtp2 */
+    bool janus;                 /* --janus: url is Janus's WebSocket API, not ours */
+    long long janus_room;       /* --janus-room: the AudioBridge room (of room 0) */
+    int cpu_pid;                /* --cpu-pid: the server process to measure, 0 none */
 };
 
 struct load_run {
@@ -43,7 +47,10 @@ struct load_run {
     double cpu_join_s;          /* ... and during the joins */
     uint64_t out0, in0, out1, in1;  /* packet counters at its start and end */
     uint64_t late_ticks;        /* 5 ms ticks the loop fell behind by */
-    int64_t join_phase_ms;      /* first open to the window's start */
+    int64_t join_phase_ms;      /* first open to the last site joined (or failed) */
+    /* --cpu-pid: the server's utime + stime from /proc over the window */
+    double srv_cpu0_s, srv_cpu_window_s;
+    bool srv_cpu_ok;            /* both samples were read */
     bool interrupted;
 };
 

@@ -135,7 +135,7 @@ void site_open(struct site *s, struct load_env *env, int64_t now_ms)
     setsockopt(s->tcp_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (connect(s->tcp_fd, (struct sockaddr *)&env->ws_addr, env->ws_addr_len) < 0 && errno != EINPROGRESS)
         return fail(s, env, "cannot connect to %s: %s", env->host_port, strerror(errno));
-    if (ws_conn_start(&s->ws, s->tcp_fd, env->host_port, env->ws_path) < 0)
+    if (ws_conn_start(&s->ws, s->tcp_fd, env->host_port, env->ws_path, env->janus ? LJANUS_PROTOCOL : NULL) < 0)
         return fail(s, env, "out of memory");
     if (ep_add(env, s->tcp_fd, tag(s, TAG_TCP), EPOLLIN | EPOLLOUT) < 0 ||
         ep_add(env, s->wc.fd, tag(s, TAG_UDP), EPOLLIN) < 0)
@@ -155,22 +155,30 @@ static int offer_transport(char *o, size_t cap, const struct site *s, const stru
                     OFFER_EXT_MID);
 }
 
-/* Our offer, as a browser with one microphone (and one simulcast camera) would make it. */
-static int build_offer(char *o, size_t cap, const struct site *s, const struct load_env *env)
+/* The address and port of the site's UDP socket, for its candidate. */
+static void local_addr(const struct site *s, char ip[INET6_ADDRSTRLEN], int *port)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
-    char ip[INET6_ADDRSTRLEN] = "127.0.0.1";
-    int port = 9;
-    if (getsockname(s->wc.fd, (struct sockaddr *)&ss, &sl) == 0) {
-        if (ss.ss_family == AF_INET6) {
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof ip);
-            port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-        } else {
-            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof ip);
-            port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-        }
+    snprintf(ip, INET6_ADDRSTRLEN, "127.0.0.1");
+    *port = 9;
+    if (getsockname(s->wc.fd, (struct sockaddr *)&ss, &sl) < 0)
+        return;
+    if (ss.ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, INET6_ADDRSTRLEN);
+        *port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    } else {
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, INET6_ADDRSTRLEN);
+        *port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
     }
+}
+
+/* Our offer, as a browser with one microphone (and one simulcast camera) would make it. */
+static int build_offer(char *o, size_t cap, const struct site *s, const struct load_env *env)
+{
+    char ip[INET6_ADDRSTRLEN];
+    int port;
+    local_addr(s, ip, &port);
     size_t n = 0;
 #define PUT(...) do { int k_ = snprintf(o + n, cap - n, __VA_ARGS__); if (k_ < 0 || (size_t)k_ >= cap - n) return -1; n += (size_t)k_; } while (0)
     PUT("v=0\r\no=- %u 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0%s\r\n"
@@ -221,13 +229,9 @@ static uint8_t ext_id(const sdp_msection_t *m, sdp_ext_t e)
     return x && x->id <= 14 ? x->id : 0;
 }
 
-static void on_answer(struct site *s, struct load_env *env, json_t *msg)
+/* Takes the codec, the extensions and the transport from the server's answer. */
+static void apply_answer(struct site *s, struct load_env *env, const char *sdp)
 {
-    const char *sdp = json_string_value(json_object_get(msg, "sdp"));
-    const char *sess = json_string_value(json_object_get(msg, "session"));
-    if (!sdp || !sess)
-        return fail(s, env, "answer without sdp/session");
-    snprintf(s->session, sizeof s->session, "%s", sess);
     sdp_offer_t *a = env->scratch;
     int rc = sdp_parse(sdp, strlen(sdp), a);
     if (rc < 0)
@@ -253,7 +257,7 @@ static void on_answer(struct site *s, struct load_env *env, json_t *msg)
     }
     if (s->opus_pt < 0)
         return fail(s, env, "the answer accepts no Opus");
-    if (!s->ext_level)
+    if (!s->ext_level && !env->janus) /* Janus selects no talkers: we do not offer it there */
         return fail(s, env, "the answer did not negotiate ssrc-audio-level");
     char addr[64];
     int port;
@@ -266,10 +270,77 @@ static void on_answer(struct site *s, struct load_env *env, json_t *msg)
     set_stage(s, env, SITE_CONNECTING);
 }
 
+static void on_answer(struct site *s, struct load_env *env, json_t *msg)
+{
+    const char *sdp = json_string_value(json_object_get(msg, "sdp"));
+    const char *sess = json_string_value(json_object_get(msg, "session"));
+    if (!sdp || !sess)
+        return fail(s, env, "answer without sdp/session");
+    snprintf(s->session, sizeof s->session, "%s", sess);
+    apply_answer(s, env, sdp);
+}
+
+/* ---- Janus mode: the same site signs in to Janus's AudioBridge (tools/load/janus.h) ---- */
+
+/* Sends a request ljanus made (and frees it); NULL means it could not be made. */
+static void janus_send(struct site *s, struct load_env *env, char *text, const char *what)
+{
+    if (!text || ws_conn_send_text(&s->ws, text, strlen(text)) < 0)
+        fail(s, env, "cannot send the Janus %s request", what);
+    free(text);
+}
+
+static void janus_send_join(struct site *s, struct load_env *env)
+{
+    char ip[INET6_ADDRSTRLEN], cname[32], *offer = malloc(OFFER_MAX);
+    int port;
+    local_addr(s, ip, &port);
+    snprintf(cname, sizeof cname, "site%d", s->index);
+    struct ljanus_offer o = {.ip = ip, .port = port, .ufrag = s->wc.local_ufrag, .pwd = s->wc.local_pwd,
+                             .fingerprint = dtls_identity_fingerprint(env->identity), .ssrc = s->ssrc,
+                             .cname = cname, .sess_id = rand32() & 0x7FFFFFFF};
+    if (!offer || ljanus_build_offer(offer, OFFER_MAX, &o) < 0) {
+        free(offer);
+        return fail(s, env, "cannot build the offer");
+    }
+    janus_send(s, env, ljanus_join(&s->jan, env->janus_room + s->room, s->name, offer), "join");
+    free(offer);
+}
+
+static void janus_on_message(struct site *s, struct load_env *env, const char *text, size_t len)
+{
+    char *answer = NULL, why[160];
+    if (s->stage == SITE_FAILED)
+        return;
+    enum ljanus_result rc = ljanus_input(&s->jan, text, len, &answer, why, sizeof why);
+    if (rc == LJANUS_FAILED) {
+        fail(s, env, "%s", why);
+    } else if (rc == LJANUS_NEXT && s->jan.step == LJANUS_ATTACH) {
+        janus_send(s, env, ljanus_attach(&s->jan), "attach");
+    } else if (rc == LJANUS_NEXT && s->jan.step == LJANUS_JOIN) {
+        janus_send_join(s, env);
+    } else if (rc == LJANUS_ANSWER && s->stage == SITE_ANSWER) {
+        snprintf(s->session, sizeof s->session, "%lld", s->jan.participant);
+        apply_answer(s, env, answer);
+    }
+    free(answer);
+}
+
+/* The WebSocket is open: start the Janus session; keepalives from now on. */
+static void janus_start(struct site *s, struct load_env *env, int64_t now_ms)
+{
+    janus_send(s, env, ljanus_create(&s->jan), "create");
+    s->next_keepalive_ms = now_ms + LJANUS_KEEPALIVE_MS;
+    if (s->stage != SITE_FAILED)
+        set_stage(s, env, SITE_ANSWER);
+}
+
 static void on_message(void *arg, char *text, size_t len)
 {
     struct site *s = ((void **)arg)[0];
     struct load_env *env = ((void **)arg)[1];
+    if (env->janus)
+        return janus_on_message(s, env, text, len);
     json_error_t jerr;
     json_t *msg = json_loadb(text, len, 0, &jerr);
     const char *type = json_string_value(json_object_get(msg, "type"));
@@ -310,7 +381,6 @@ static void send_join(struct site *s, struct load_env *env)
 
 void site_on_tcp(struct site *s, struct load_env *env, uint32_t events, int64_t now_ms)
 {
-    (void)now_ms;
     if (s->stage == SITE_FAILED)
         return;
     if (s->stage == SITE_TCP) {
@@ -338,7 +408,9 @@ void site_on_tcp(struct site *s, struct load_env *env, uint32_t events, int64_t 
                                : "the WebSocket failed (message too big or no memory)");
         if (s->stage == SITE_FAILED)
             return;
-        if (!was_open && s->ws.open)
+        if (!was_open && s->ws.open && env->janus)
+            janus_start(s, env, now_ms);
+        else if (!was_open && s->ws.open)
             send_join(s, env);
     }
     if (s->stage != SITE_FAILED)
@@ -506,6 +578,10 @@ void site_tick(struct site *s, struct load_env *env, int64_t now_ms, int64_t joi
         wclient_send_check(&s->wc, true);
         s->next_consent_ms = now_ms + CONSENT_MS;
     }
+    if (env->janus && s->jan.session && now_ms >= s->next_keepalive_ms) {
+        janus_send(s, env, ljanus_keepalive(&s->jan), "keepalive");
+        s->next_keepalive_ms = now_ms + LJANUS_KEEPALIVE_MS;
+    }
 }
 
 static int send_protected(struct site *s, struct load_env *env, uint8_t *pkt, size_t len)
@@ -547,8 +623,10 @@ void site_send(struct site *s, struct load_env *env)
         return;
     int f = (int)(s->frames % LA_RING_FRAMES);
     uint8_t level = rtp_audio_level_byte(s->ring->level[f] < 127, s->ring->level[f]);
-    rtp_ext_t ext[2] = {{.id = s->ext_level, .len = 1, .data = &level}};
-    size_t next = 1;
+    rtp_ext_t ext[2];
+    size_t next = 0;
+    if (s->ext_level) /* not with Janus, which mixes everyone */
+        ext[next++] = (rtp_ext_t){.id = s->ext_level, .len = 1, .data = &level};
     if (s->ext_mid)
         ext[next++] = (rtp_ext_t){.id = s->ext_mid, .len = (uint8_t)strlen(s->mid_audio),
                                   .data = (const uint8_t *)s->mid_audio};

@@ -14,6 +14,7 @@
 #include "media/sdp.h"
 #include "media/wclient.h"
 #include "tools/load/audio.h"
+#include "tools/load/janus.h"
 #include "tools/load/verify.h"
 #include "tools/load/ws.h"
 
@@ -61,6 +62,8 @@ struct load_env {
     int nrooms;
     bool stopping;                /* closes are ours from now on: not failures */
     bool own_gcm;                 /* RTP through tools/load/gcm.c rather than libsrtp2 */
+    bool janus;                   /* sign in to Janus's AudioBridge instead of our server */
+    long long janus_room;         /* Janus mode: the room of site room 0 (room k is this + k) */
     /* counters, all sites */
     uint64_t pkts_out, pkts_in, bytes_out, bytes_in, video_pkts_out;
     uint64_t send_errors, unprotect_errors, rtcp_in;
@@ -95,6 +98,8 @@ struct site {
     struct wclient wc;
     bool wc_open;
     char session[24];
+    struct ljanus jan;            /* Janus mode: the session's state */
+    int64_t next_keepalive_ms;    /* Janus mode: when the next keepalive is due */
     int opus_pt, vp8_pt;
     uint8_t ext_level, ext_mid, ext_rid;
     char mid_audio[SDP_MID_SZ], mid_video[SDP_MID_SZ];

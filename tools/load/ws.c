@@ -35,13 +35,14 @@ void ws_accept_for_key(const char *key, char out[WS_ACCEPT_SZ])
 }
 
 int ws_build_upgrade(char *out, size_t cap, const char *host_port, const char *path,
-                     const char *key)
+                     const char *key, const char *protocol)
 {
     int n = snprintf(out, cap,
                      "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+                     "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s%s"
                      "User-Agent: mcu-load\r\n\r\n",
-                     path, host_port, key);
+                     path, host_port, key, protocol ? "Sec-WebSocket-Protocol: " : "",
+                     protocol ? protocol : "", protocol ? "\r\n" : "");
     return n < 0 || (size_t)n >= cap ? WS_ERR_SPACE : n;
 }
 
@@ -232,13 +233,14 @@ int ws_conn_flush(struct ws_conn *c)
     return 0;
 }
 
-int ws_conn_start(struct ws_conn *c, int fd, const char *host_port, const char *path)
+int ws_conn_start(struct ws_conn *c, int fd, const char *host_port, const char *path,
+                  const char *protocol)
 {
     memset(c, 0, sizeof *c);
     c->fd = fd;
     ws_make_key(c->key);
     char req[1024];
-    int n = ws_build_upgrade(req, sizeof req, host_port, path, c->key);
+    int n = ws_build_upgrade(req, sizeof req, host_port, path, c->key, protocol);
     return n < 0 ? n : queue(c, req, (size_t)n);
 }
 

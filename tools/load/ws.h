@@ -39,9 +39,10 @@ struct ws_frame {
 void ws_make_key(char key[WS_KEY_SZ]);
 /* The Sec-WebSocket-Accept a server must answer to `key`. */
 void ws_accept_for_key(const char *key, char out[WS_ACCEPT_SZ]);
-/* Writes the GET request of the opening handshake; returns its length or WS_ERR_SPACE. */
+/* Writes the GET request of the opening handshake, asking for subprotocol `protocol` when
+ * it is not NULL (Janus wants "janus-protocol"); returns its length or WS_ERR_SPACE. */
 int ws_build_upgrade(char *out, size_t cap, const char *host_port, const char *path,
-                     const char *key);
+                     const char *key, const char *protocol);
 /* Looks for a complete response head in buf[0..len). Returns its length (through the blank
  * line) when it is a 101 with Upgrade: websocket and the right accept, 0 when more bytes
  * are needed, WS_ERR_PROTO otherwise. */
@@ -73,8 +74,10 @@ struct ws_conn {
     uint64_t frames_in, fragments_in, pings_in;
 };
 
-/* Starts the handshake: queues the request. fd must be connected (or connecting). 0 or < 0. */
-int ws_conn_start(struct ws_conn *c, int fd, const char *host_port, const char *path);
+/* Starts the handshake: queues the request (with the subprotocol `protocol`, may be NULL).
+ * fd must be connected (or connecting). 0 or < 0. */
+int ws_conn_start(struct ws_conn *c, int fd, const char *host_port, const char *path,
+                  const char *protocol);
 /* Reads what the socket has and handles it: the handshake response, then frames; each
  * complete text message goes to cb. Returns 0, or a WS_ERR_* when the connection is unusable. */
 int ws_conn_on_readable(struct ws_conn *c, ws_on_message cb, void *arg);
