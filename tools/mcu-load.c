@@ -457,6 +457,7 @@ static void start_window(struct load_run *r, int64_t now)
         r->srv_cpu0_s = proc_cpu_s(r->o.cpu_pid);
     r->out0 = r->env.pkts_out;
     r->in0 = r->env.pkts_in;
+    r->audio_in0 = r->env.audio_in;
     for (int i = 0; i < r->n; i++)
         if (r->sites[i].ear)
             lv_ear_clear_onsets(r->sites[i].ear);
@@ -544,6 +545,7 @@ static int run_loop(struct load_run *r)
     r->cpu_window_s = cpu_s() - r->cpu_join_s - cpu0;
     r->out1 = env->pkts_out;
     r->in1 = env->pkts_in;
+    r->audio_in1 = env->audio_in;
     if (!r->o.quiet && isatty(2))
         fputc('\n', stderr);
     close(tfd);

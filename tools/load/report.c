@@ -286,7 +286,8 @@ static void judge_delivery(struct load_run *r, struct judge *j, json_t *rep)
         media += r->sites[i].stage == SITE_MEDIA;
     if (win < 1.0 || media == 0)
         return;
-    double want = 50.0 * media, got = (double)(r->in1 - r->in0) / win, pct = 100.0 * got / want;
+    /* Opus RTP only: Janus, for one, sends SRTCP too */
+    double want = 50.0 * media, got = (double)(r->audio_in1 - r->audio_in0) / win, pct = 100.0 * got / want;
     json_object_set_new(rep, "delivery", json_pack("{s:f,s:f,s:f}", "expected_pps", want,
                         "received_pps", r1(got), "pct", r1(pct)));
     if (pct < r->o.min_delivery_pct)

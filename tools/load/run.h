@@ -46,6 +46,7 @@ struct load_run {
     double cpu_window_s;        /* our user + system CPU during it */
     double cpu_join_s;          /* ... and during the joins */
     uint64_t out0, in0, out1, in1;  /* packet counters at its start and end */
+    uint64_t audio_in0, audio_in1;  /* mix (Opus RTP) packets received, at its start and end */
     uint64_t late_ticks;        /* 5 ms ticks the loop fell behind by */
     int64_t join_phase_ms;      /* first open to the last site joined (or failed) */
     /* --cpu-pid: the server's utime + stime from /proc over the window */

@@ -482,6 +482,7 @@ static void on_rtp(struct site *s, struct load_env *env, const uint8_t *buf, siz
         set_stage(s, env, SITE_MEDIA);
         env->joined++;
     }
+    env->audio_in++;
     rx_update(&s->rx, h.seq, h.ts, arrival_ns);
     if (s->ear)
         lv_ear_packet(s->ear, h.seq, buf + h.payload_off, h.payload_len, arrival_ns);
@@ -559,7 +560,7 @@ void site_tick(struct site *s, struct load_env *env, int64_t now_ms, int64_t joi
     if (s->stage == SITE_FAILED || s->stage == SITE_WAITING)
         return;
     if (join_timeout_ms > 0 && s->stage != SITE_MEDIA && now_ms - s->t_open_ms > join_timeout_ms)
-        return fail(s, env, "never joined: still at stage %s after %lld ms", site_stage_name(s->stage),
+        return fail(s, env, "still at stage %s after %lld ms", site_stage_name(s->stage),
                     (long long)(now_ms - s->t_open_ms));
     if (s->stage == SITE_CONNECTING) {
         int rc = wclient_advance(&s->wc, now_ms);

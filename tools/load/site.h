@@ -66,6 +66,7 @@ struct load_env {
     long long janus_room;         /* Janus mode: the room of site room 0 (room k is this + k) */
     /* counters, all sites */
     uint64_t pkts_out, pkts_in, bytes_out, bytes_in, video_pkts_out;
+    uint64_t audio_in;            /* Opus RTP packets received (the mix), without RTCP */
     uint64_t send_errors, unprotect_errors, rtcp_in;
     int in_flight;                /* sites between TCP and SRTP keys */
     int joined, failed;
