@@ -171,7 +171,7 @@ int wclient_connect(struct wclient *c, int timeout_ms)
             dtls_srtp_keys_t k;
             if (dtls_conn_srtp_keys(c->dtls, &k) < 0)
                 return -1;
-            c->srtp = srtpx_session_new(k.profile, k.local, k.remote);
+            c->srtp = srtpx_session_new_ex(k.profile, k.local, k.remote, c->srtp_flags);
             c->srtp_profile = k.profile;
             return c->srtp ? 0 : -1;
         }
@@ -261,7 +261,7 @@ int wclient_advance(struct wclient *c, int64_t now_ms)
     dtls_srtp_keys_t k;
     if (dtls_conn_srtp_keys(c->dtls, &k) < 0)
         return -1;
-    c->srtp = srtpx_session_new(k.profile, k.local, k.remote);
+    c->srtp = srtpx_session_new_ex(k.profile, k.local, k.remote, c->srtp_flags);
     c->srtp_profile = k.profile;
     return c->srtp ? 1 : -1;
 }

@@ -22,6 +22,7 @@ struct wclient {
     dtls_conn_t *dtls;
     srtpx_session_t *srtp;            /* once connected */
     int srtp_profile;
+    unsigned srtp_flags;              /* srtpx_session_new_ex flags, e.g. SRTPX_LIBSRTP_ONLY */
     uint64_t tiebreaker;
     bool ice_ok;                      /* a Binding success came back */
     struct sockaddr_storage mapped;   /* XOR-MAPPED-ADDRESS of the last success */

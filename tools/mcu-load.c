@@ -6,7 +6,6 @@
  * take the identical load; --cpu-pid measures a server's CPU over the window from /proc.
  * docs/load.md describes the options, the checks and the report. */
 #include "tools/load/run.h"
-#include "tools/load/gcm.h"
 #include "tools/load/video.h"
 
 #include <arpa/inet.h>
@@ -110,8 +109,8 @@ static void usage(FILE *f)
         "                         site (default 95): a server that skips ticks loses no seq\n"
         "  --join-concurrency C   sites signing in at once (default 64)\n"
         "  --join-timeout S       a site not receiving media S s after it started fails (default 20)\n"
-        "  --srtp own|libsrtp     RTP protection: own AES-GCM over OpenSSL (default; checked\n"
-        "                         against libsrtp2 at start) or libsrtp2 for everything\n"
+        "  --srtp own|libsrtp     RTP protection: AES-GCM over OpenSSL as the server does it\n"
+        "                         (media/srtp_gcm.c, default) or libsrtp2 for everything\n"
         "  --family 4|6           server candidate and local address family (default 4)\n"
         "  --bind ADDR            local UDP address (default 127.0.0.1 or ::1; with --janus,\n"
         "                         the address the kernel would send from to Janus)\n"
@@ -574,7 +573,6 @@ int main(int argc, char **argv)
     env->video = r->o.video;
     env->epfd = epoll_create1(EPOLL_CLOEXEC);
     env->scratch = malloc(sizeof *env->scratch);
-    char err[160];
     env->janus = r->o.janus;
     env->janus_room = r->o.janus_room;
     char src[INET6_ADDRSTRLEN];
@@ -587,11 +585,7 @@ int main(int argc, char **argv)
         env->family = env->ws_addr.ss_family;
     }
     env->own_gcm = !r->o.libsrtp;
-    if (env->own_gcm && lgcm_selftest(err, sizeof err) < 0) {
-        fprintf(stderr, "mcu-load: own SRTP disabled, using libsrtp2: %s\n", err);
-        env->own_gcm = false;
-    }
-    /* Our GCM covers only AEAD_AES_128_GCM: offer just that profile when it is in use. */
+    /* The OpenSSL GCM path covers only AEAD_AES_128_GCM: offer just that profile with it. */
     env->identity = env->own_gcm ? dtls_identity_new_with_profiles("SRTP_AEAD_AES_128_GCM")
                                  : dtls_identity_new();
     if (env->epfd < 0 || !env->scratch || !env->identity || srtpx_init() < 0) {

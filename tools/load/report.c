@@ -314,7 +314,7 @@ static void perf_json(struct load_run *r, json_t *rep)
         gcm += r->sites[i].wc.srtp_profile == SRTPX_AEAD_AES_128_GCM;
         cm += r->sites[i].wc.srtp_profile == SRTPX_AES128_CM_SHA1_80;
     }
-    json_object_set_new(rep, "srtp", json_pack("{s:s,s:i,s:i}", "rtp_by", r->env.own_gcm ? "own_gcm" : "libsrtp2",
+    json_object_set_new(rep, "srtp", json_pack("{s:s,s:i,s:i}", "rtp_by", r->env.own_gcm ? "openssl_gcm" : "libsrtp2",
                         "aead_aes_128_gcm", gcm, "aes128_cm_sha1_80", cm));
     json_object_set_new(rep, "cpu", json_pack("{s:f,s:f,s:f,s:f,s:I}",
         "window_cpu_s", r1(r->cpu_window_s), "pct_of_one_core", r1(cpu_pct),

@@ -4,7 +4,6 @@
 #include "media/bytes.h"
 #include "media/rtp.h"
 #include "media/srtp.h"
-#include "tools/load/gcm.h"
 #include "tools/load/video.h"
 
 #include <arpa/inet.h>
@@ -126,6 +125,7 @@ void site_open(struct site *s, struct load_env *env, int64_t now_ms)
     set_stage(s, env, SITE_TCP);
     if (wclient_init(&s->wc, env->identity, env->bind_addr) < 0)
         return fail(s, env, "cannot create its UDP socket on %s: %s", env->bind_addr, strerror(errno));
+    s->wc.srtp_flags = env->own_gcm ? 0 : SRTPX_LIBSRTP_ONLY;
     s->wc_open = true;
     int one = 1;
     setsockopt(s->wc.fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
@@ -514,10 +514,7 @@ void site_on_udp(struct site *s, struct load_env *env, int64_t now_ms)
         bool rtcp = false;
         int len;
         size_t m = mm[i].msg_len;
-        if (s->gcm && demux_classify(bufs[i], m) == DEMUX_RTP && !rtp_is_rtcp(bufs[i], m))
-            len = lgcm_unprotect(s->gcm, bufs[i], &m) < 0 ? -1 : (int)m;
-        else
-            len = wclient_input(&s->wc, bufs[i], m, &rtcp);
+        len = wclient_input(&s->wc, bufs[i], m, &rtcp);
         if (len < 0) {
             if (s->wc.srtp)
                 env->unprotect_errors++;
@@ -540,21 +537,6 @@ void site_on_udp(struct site *s, struct load_env *env, int64_t now_ms)
 
 /* ---- timers and media out ---- */
 
-/* RTP goes through tools/load/gcm.c from now on; libsrtp2 keeps RTCP. */
-static int use_own_gcm(struct site *s)
-{
-    dtls_srtp_keys_t k;
-    if (dtls_conn_srtp_keys(s->wc.dtls, &k) < 0 || k.key_len + k.salt_len != LGCM_MASTER_LEN)
-        return -1;
-    s->gcm = malloc(sizeof *s->gcm);
-    if (!s->gcm || lgcm_init(s->gcm, k.local, k.remote) < 0) {
-        free(s->gcm);
-        s->gcm = NULL;
-        return -1;
-    }
-    return 0;
-}
-
 void site_tick(struct site *s, struct load_env *env, int64_t now_ms, int64_t join_timeout_ms)
 {
     if (s->stage == SITE_FAILED || s->stage == SITE_WAITING)
@@ -567,8 +549,6 @@ void site_tick(struct site *s, struct load_env *env, int64_t now_ms, int64_t joi
         if (rc < 0)
             return fail(s, env, "DTLS failed: %s", dtls_conn_reason(s->wc.dtls));
         if (rc == 1) {
-            if (env->own_gcm && s->wc.srtp_profile == SRTPX_AEAD_AES_128_GCM && use_own_gcm(s) < 0)
-                return fail(s, env, "cannot key its own SRTP");
             s->t_keys_ms = now_ms;
             s->next_consent_ms = now_ms + CONSENT_MS + s->index % CONSENT_MS;
             set_stage(s, env, SITE_FIRST_MEDIA);
@@ -587,7 +567,7 @@ void site_tick(struct site *s, struct load_env *env, int64_t now_ms, int64_t joi
 
 static int send_protected(struct site *s, struct load_env *env, uint8_t *pkt, size_t len)
 {
-    if ((s->gcm ? lgcm_protect(s->gcm, pkt, &len, 1500) : srtpx_protect_rtp(s->wc.srtp, pkt, &len, 1500)) < 0 ||
+    if (srtpx_protect_rtp(s->wc.srtp, pkt, &len, 1500) < 0 ||
         sendto(s->wc.fd, pkt, len, 0, (struct sockaddr *)&s->wc.server, s->wc.server_len) != (ssize_t)len) {
         env->send_errors++;
         return -1;
@@ -665,11 +645,6 @@ void site_reap(struct site *s, struct load_env *env)
         s->tcp_fd = -1;
     }
     ws_conn_free(&s->ws);
-    if (s->gcm) {
-        lgcm_free(s->gcm);
-        free(s->gcm);
-        s->gcm = NULL;
-    }
     if (s->wc_open) {
         epoll_ctl(env->epfd, EPOLL_CTL_DEL, s->wc.fd, NULL);
         wclient_free(&s->wc);

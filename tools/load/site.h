@@ -19,7 +19,6 @@
 #include "tools/load/ws.h"
 
 struct lvid_set;
-struct lgcm;
 
 enum site_stage {
     SITE_WAITING = 0, /* not started yet */
@@ -61,7 +60,7 @@ struct load_env {
     struct load_room *rooms;
     int nrooms;
     bool stopping;                /* closes are ours from now on: not failures */
-    bool own_gcm;                 /* RTP through tools/load/gcm.c rather than libsrtp2 */
+    bool own_gcm;                 /* RTP under GCM through OpenSSL (media/srtp_gcm.c), not libsrtp2 */
     bool janus;                   /* sign in to Janus's AudioBridge instead of our server */
     long long janus_room;         /* Janus mode: the room of site room 0 (room k is this + k) */
     /* counters, all sites */
@@ -116,7 +115,6 @@ struct site {
     int n_video_ssrcs_in;
     struct site_rx rx;
     struct lv_ear *ear;           /* sampled receivers only, owned */
-    struct lgcm *gcm;             /* own RTP SRTP once connected with GCM, owned; else NULL */
 };
 
 const char *site_stage_name(enum site_stage st);
