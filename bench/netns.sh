@@ -4,14 +4,15 @@
 # host side 10.99.0.1/24, namespace side 10.99.0.2/24. No route leads anywhere else, and IPv6
 # is off on both ends, so nothing in the namespace can reach another address.
 # Usage: bench/netns.sh up|down|status   (as root; both up and down are idempotent)
-# Overridable: MCU_NETNS (namespace name), MCU_VETH_HOST, MCU_VETH_NS.
+# Overridable: MCU_NETNS (namespace name), MCU_VETH_HOST, MCU_VETH_NS, MCU_NET_PREFIX (10.99.0).
 set -eu
 
 NS=${MCU_NETNS:-mcu-bench}
 VETH_HOST=${MCU_VETH_HOST:-mcub-host}
 VETH_NS=${MCU_VETH_NS:-mcub-ns}
-HOST_IP=10.99.0.1
-NS_IP=10.99.0.2
+NET=${MCU_NET_PREFIX:-10.99.0}
+HOST_IP=$NET.1
+NS_IP=$NET.2
 
 have_ns() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$NS"; }
 have_host_link() { ip link show "$VETH_HOST" >/dev/null 2>&1; }

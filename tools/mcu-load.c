@@ -5,6 +5,8 @@
  * measured. With --janus the same sites join Janus's AudioBridge instead, so both servers
  * take the identical load; --cpu-pid measures a server's CPU over the window from /proc.
  * docs/load.md describes the options, the checks and the report. */
+#include "tools/load/impair.h"
+#include "tools/load/netns.h"
 #include "tools/load/run.h"
 #include "tools/load/video.h"
 
@@ -114,6 +116,9 @@ static void usage(FILE *f)
         "  --family 4|6           server candidate and local address family (default 4)\n"
         "  --bind ADDR            local UDP address (default 127.0.0.1 or ::1; with --janus,\n"
         "                         the address the kernel would send from to Janus)\n"
+        "  --netns NAME           run the sites from this network namespace (bench/netns.sh up)\n"
+        "  --loss PCT, --delay MS, --jitter MS\n"
+        "                         impair the media the sites send: random loss, delay +- jitter\n"
         "  --json FILE            write the report there\n"
         "  --quiet                no progress line\n\n"
         "Exit status: 0 all checks passed, 1 a check failed, 2 bad usage or setup.\n");
@@ -171,7 +176,7 @@ static int parse_args(struct load_run *r, int argc, char **argv)
                             .absent_dbfs = -50.0, .settle_s = 2, .janus_room = 1234};
     enum { O_URL = 256, O_CONF, O_ROOMS, O_SITES, O_SFILE, O_TALK, O_SK, O_SEC, O_VIDEO, O_VER,
            O_VSEC, O_MUTE, O_LOSS, O_LAT, O_JC, O_JT, O_FAM, O_BIND, O_JSON, O_QUIET, O_HELP, O_SRTP, O_DELIV,
-           O_JANUS, O_JROOM, O_CPUPID, O_SETTLE };
+           O_JANUS, O_JROOM, O_CPUPID, O_SETTLE, O_NETNS, O_NLOSS, O_NDELAY, O_NJITTER };
     static const struct option opts[] = {
         {"url", 1, 0, O_URL}, {"conference", 1, 0, O_CONF}, {"rooms", 1, 0, O_ROOMS},
         {"sites", 1, 0, O_SITES}, {"sites-file", 1, 0, O_SFILE}, {"talkers", 1, 0, O_TALK},
@@ -181,7 +186,8 @@ static int parse_args(struct load_run *r, int argc, char **argv)
         {"join-timeout", 1, 0, O_JT}, {"family", 1, 0, O_FAM}, {"bind", 1, 0, O_BIND},
         {"json", 1, 0, O_JSON}, {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP}, {"srtp", 1, 0, O_SRTP}, {"min-delivery", 1, 0, O_DELIV},
         {"janus", 1, 0, O_JANUS}, {"janus-room", 1, 0, O_JROOM}, {"cpu-pid", 1, 0, O_CPUPID},
-        {"settle", 1, 0, O_SETTLE}, {0, 0, 0, 0}};
+        {"settle", 1, 0, O_SETTLE}, {"netns", 1, 0, O_NETNS}, {"loss", 1, 0, O_NLOSS},
+        {"delay", 1, 0, O_NDELAY}, {"jitter", 1, 0, O_NJITTER}, {0, 0, 0, 0}};
     int c, fam = 4, bad = 0, url_given = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -195,6 +201,13 @@ static int parse_args(struct load_run *r, int argc, char **argv)
         }
         case O_CPUPID: bad |= parse_int(optarg, 1, 1 << 30, &o->cpu_pid); break;
         case O_SETTLE: bad |= parse_int(optarg, 0, 3600, &o->settle_s); break;
+        case O_NETNS: o->netns = optarg; break;
+        case O_NLOSS:
+            o->netem_loss_pct = atof(optarg);
+            bad |= o->netem_loss_pct < 0 || o->netem_loss_pct > 100 ? -1 : 0;
+            break;
+        case O_NDELAY: bad |= parse_int(optarg, 0, 10000, &o->netem_delay_ms); break;
+        case O_NJITTER: bad |= parse_int(optarg, 0, 10000, &o->netem_jitter_ms); break;
         case O_CONF: o->conference = optarg; break;
         case O_ROOMS: bad |= parse_int(optarg, 1, 1000, &o->rooms); break;
         case O_SITES: bad |= parse_int(optarg, 1, 100000, &o->sites); break;
@@ -228,7 +241,15 @@ static int parse_args(struct load_run *r, int argc, char **argv)
         }
     }
     o->family = fam == 6 ? AF_INET6 : AF_INET;
-    if (!o->bind_addr && !o->janus) /* Janus mode: found from the route, see main */
+    if (o->netns) {
+        char err[256];
+        if (lnetns_enter(o->netns, err, sizeof err) < 0) {
+            fprintf(stderr, "mcu-load: %s\n", err);
+            return -1;
+        }
+    }
+    /* Janus mode and --netns: the local address is found from the route, see main */
+    if (!o->bind_addr && !o->janus && !o->netns)
         o->bind_addr = fam == 6 ? "::1" : "127.0.0.1";
     if (!o->url || optind < argc || url_given == 3) {
         fprintf(stderr, "mcu-load: %s\n", url_given == 3 ? "give --url or --janus, not both"
@@ -438,6 +459,8 @@ static void tick(struct load_run *r, uint64_t t, int *next_open, int64_t now)
     int64_t jt = (int64_t)r->o.join_timeout_s * 1000;
     for (int i = (int)(t % PHASES); i < r->n; i += PHASES)
         site_send(&r->sites[i], env);
+    if (env->impair)
+        impair_flush(env->impair);
     bool slow = t % (100 / TICK_MS) == 0;
     for (int i = 0; i < r->n; i++) {
         struct site *s = &r->sites[i];
@@ -592,6 +615,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "mcu-load: setup failed (epoll, memory, DTLS identity or libsrtp)\n");
         return 2;
     }
+    static struct impair impair;
+    const struct load_opts *o = &r->o;
+    if (o->netem_loss_pct > 0 || o->netem_delay_ms > 0 || o->netem_jitter_ms > 0) {
+        impair_init(&impair, o->netem_loss_pct, o->netem_delay_ms, o->netem_jitter_ms);
+        env->impair = &impair;
+    }
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max; /* two sockets a site */
@@ -623,6 +652,8 @@ int main(int argc, char **argv)
     free(r->sites);
     free(env->scratch);
     lvid_free(env->vid);
+    if (env->impair)
+        impair_free(env->impair);
     dtls_identity_free(env->identity);
     close(env->epfd);
     return code;

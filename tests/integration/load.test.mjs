@@ -111,3 +111,39 @@ test('bad usage exits 2 with a message', async () => {
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /only ws:\/\/ URLs/);
 });
+
+// Sites in a network namespace of the test's own (veth to 10.98.0.1 on the host side), their
+// media impaired with 5 % loss and 40 ± 10 ms delay: every mix must still verify (FEC and PLC
+// cover the loss), and the added delay must show in the measured latency.
+test('from a network namespace under loss, delay and jitter the mix still verifies', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  if (process.getuid() !== 0) { t.skip('needs root for ip netns'); return; }
+  const env = { ...process.env, MCU_NETNS: 'mcu-loadtest', MCU_VETH_HOST: 'mculth', MCU_VETH_NS: 'mcultn',
+    MCU_NET_PREFIX: '10.98.0' };
+  execFileSync('sh', [path.join(ROOT, 'bench/netns.sh'), 'up'], { env, stdio: 'ignore' });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcu-load-'));
+  const srv = await startServer({ workers: 2, listenHost: '10.98.0.1',
+    args: ['--media-addr', '10.98.0.1', '--insecure-http', 'true'] });
+  try {
+    const run = async (extra, name) => {
+      const json = path.join(dir, `${name}.json`);
+      const r = await runLoad(['--url', `ws://10.98.0.1:${srv.port}/ws`, '--netns', 'mcu-loadtest',
+        '--conference', `mix-${name}`, '--sites', '10', '--seconds', '6', '--quiet', '--json', json, ...extra]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(readFileSync(json, 'utf8'));
+    };
+    const clean = await run([], 'clean');
+    const bad = await run(['--loss', '5', '--delay', '40', '--jitter', '10'], 'impaired');
+    assert.equal(bad.netns, 'mcu-loadtest');
+    assert.ok(bad.impairment.dropped > 0 && bad.impairment.delayed > 0, JSON.stringify(bad.impairment));
+    assert.ok(bad.latency_ms.p50 - clean.latency_ms.p50 > 30,
+      `latency ${clean.latency_ms.p50} -> ${bad.latency_ms.p50} ms with 40 ms added`);
+    t.diagnostic(`latency p50 ${clean.latency_ms.p50} ms clean, ${bad.latency_ms.p50} ms impaired; dropped ${bad.impairment.dropped}`);
+  } finally {
+    const r = await stopServer(srv);
+    execFileSync('sh', [path.join(ROOT, 'bench/netns.sh'), 'down'], { env, stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(r.code, 0, srv.stderr);
+    assert.equal(sanitizerReport(srv.stderr), null);
+  }
+});

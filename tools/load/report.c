@@ -1,5 +1,6 @@
 /* The end of a load run: every check, with a message that names the site and the measured
  * value when it fails, and the JSON report (docs/load.md describes its fields). */
+#include "tools/load/impair.h"
 #include "tools/load/run.h"
 #include "tools/load/video.h"
 
@@ -314,6 +315,14 @@ static void perf_json(struct load_run *r, json_t *rep)
         gcm += r->sites[i].wc.srtp_profile == SRTPX_AEAD_AES_128_GCM;
         cm += r->sites[i].wc.srtp_profile == SRTPX_AES128_CM_SHA1_80;
     }
+    if (r->o.netns)
+        json_object_set_new(rep, "netns", json_string(r->o.netns));
+    if (r->env.impair)
+        json_object_set_new(rep, "impairment",
+                            json_pack("{s:f,s:i,s:i,s:I,s:I}", "loss_pct", r->o.netem_loss_pct,
+                                      "delay_ms", r->o.netem_delay_ms, "jitter_ms", r->o.netem_jitter_ms,
+                                      "dropped", (json_int_t)r->env.impair->dropped,
+                                      "delayed", (json_int_t)r->env.impair->delayed));
     json_object_set_new(rep, "srtp", json_pack("{s:s,s:i,s:i}", "rtp_by", r->env.own_gcm ? "openssl_gcm" : "libsrtp2",
                         "aead_aes_128_gcm", gcm, "aes128_cm_sha1_80", cm));
     json_object_set_new(rep, "cpu", json_pack("{s:f,s:f,s:f,s:f,s:I}",

@@ -32,6 +32,9 @@ struct load_opts {
     bool janus;                 /* --janus: url is Janus's WebSocket API, not ours */
     long long janus_room;       /* --janus-room: the AudioBridge room (of room 0) */
     int cpu_pid;                /* --cpu-pid: the server process to measure, 0 none */
+    const char *netns;          /* --netns: run the sites from this namespace, NULL none */
+    double netem_loss_pct;      /* --loss, --delay, --jitter: netem on the namespace's link */
+    int netem_delay_ms, netem_jitter_ms;
 };
 
 struct load_run {

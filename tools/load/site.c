@@ -1,6 +1,7 @@
 /* One synthetic site: sign-in, ICE/DTLS, media out, statistics of media in (see site.h).
  * Nothing here blocks: every step runs from an epoll event or the 5 ms timer of main. */
 #include "tools/load/site.h"
+#include "tools/load/impair.h"
 #include "media/bytes.h"
 #include "media/rtp.h"
 #include "media/srtp.h"
@@ -567,8 +568,10 @@ void site_tick(struct site *s, struct load_env *env, int64_t now_ms, int64_t joi
 
 static int send_protected(struct site *s, struct load_env *env, uint8_t *pkt, size_t len)
 {
+    const struct sockaddr *to = (struct sockaddr *)&s->wc.server;
     if (srtpx_protect_rtp(s->wc.srtp, pkt, &len, 1500) < 0 ||
-        sendto(s->wc.fd, pkt, len, 0, (struct sockaddr *)&s->wc.server, s->wc.server_len) != (ssize_t)len) {
+        (env->impair ? impair_send(env->impair, s->wc.fd, pkt, len, to, s->wc.server_len) < 0
+                     : sendto(s->wc.fd, pkt, len, 0, to, s->wc.server_len) != (ssize_t)len)) {
         env->send_errors++;
         return -1;
     }

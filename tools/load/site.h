@@ -42,7 +42,10 @@ struct load_room {
 };
 
 /* Everything the sites share; owned by main. */
+struct impair;
+
 struct load_env {
+    struct impair *impair;        /* --loss/--delay/--jitter on media sent, NULL none; owned by main */
     const char *host_port;        /* for the Host header */
     const char *ws_path;
     struct sockaddr_storage ws_addr;
