@@ -42,6 +42,10 @@ Q := @
 say = @echo "  $(1) $@"
 endif
 
+# Objects built only as prerequisites of pattern rules (the fuzz and load objects) are
+# "intermediate" to make, which would delete them after every build: keep them.
+.SECONDARY:
+
 .PHONY: all asan deps run test unit integration fuzz fuzz-quick bench clean
 all: build/mcu $(TOOLS)
 
