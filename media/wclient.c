@@ -139,6 +139,17 @@ static int wait_readable(int fd, int timeout_ms)
     return poll(&p, 1, timeout_ms < 0 ? 0 : timeout_ms);
 }
 
+/* DTLS is done: the SRTP session from its exported keys. 0 or -1. */
+static int key_srtp(struct wclient *c)
+{
+    dtls_srtp_keys_t k;
+    if (dtls_conn_srtp_keys(c->dtls, &k) < 0)
+        return -1;
+    c->srtp = srtpx_session_new_ex(k.profile, k.local, k.remote, c->srtp_flags);
+    c->srtp_profile = k.profile;
+    return c->srtp ? 0 : -1;
+}
+
 int wclient_connect(struct wclient *c, int timeout_ms)
 {
     int64_t deadline = now_ms() + timeout_ms, next_check = 0;
@@ -167,14 +178,8 @@ int wclient_connect(struct wclient *c, int timeout_ms)
         dtls_state_t st = dtls_conn_state(c->dtls);
         if (st == DTLS_FAILED || st == DTLS_CLOSED)
             return -1;
-        if (st == DTLS_CONNECTED) {
-            dtls_srtp_keys_t k;
-            if (dtls_conn_srtp_keys(c->dtls, &k) < 0)
-                return -1;
-            c->srtp = srtpx_session_new_ex(k.profile, k.local, k.remote, c->srtp_flags);
-            c->srtp_profile = k.profile;
-            return c->srtp ? 0 : -1;
-        }
+        if (st == DTLS_CONNECTED)
+            return key_srtp(c);
     }
     return -1;
 }
@@ -258,10 +263,5 @@ int wclient_advance(struct wclient *c, int64_t now_ms)
         return -1;
     if (st != DTLS_CONNECTED)
         return 0;
-    dtls_srtp_keys_t k;
-    if (dtls_conn_srtp_keys(c->dtls, &k) < 0)
-        return -1;
-    c->srtp = srtpx_session_new_ex(k.profile, k.local, k.remote, c->srtp_flags);
-    c->srtp_profile = k.profile;
-    return c->srtp ? 1 : -1;
+    return key_srtp(c) < 0 ? -1 : 1;
 }
