@@ -171,14 +171,21 @@ static void peer_free(struct engine *e, struct peer *p)
     free(p);
 }
 
+/* Tells the peer we are going (DTLS close_notify), if it has an address to hear it. */
+static void say_goodbye(struct engine *e, struct peer *p)
+{
+    if (p->dtls && p->selected >= 0) {
+        dtls_conn_close(p->dtls);
+        flush_dtls(e, p);
+    }
+}
+
 /* Ends a peer the worker decided to end, telling the signaling side why. */
 static void peer_close(struct engine *e, struct peer *p, enum session_close_reason why)
 {
     log_info("engine", "session %lu closed: %s", (unsigned long)p->p.id, session_close_reason_name(why));
-    if (p->dtls && why != CLOSE_DTLS_CLOSED && p->selected >= 0) {
-        dtls_conn_close(p->dtls);
-        flush_dtls(e, p);
-    }
+    if (why != CLOSE_DTLS_CLOSED)
+        say_goodbye(e, p);
     engine_emit(e, EV_SESSION_CLOSED, p->p.id, why);
     peer_free(e, p);
 }
@@ -198,7 +205,7 @@ static int peer_create(struct engine *e, struct session_params *sp)
         free(p);
         return -1;
     }
-    if (sp->mode == SESSION_MODE_MIX && mixconf_join(e, &e->confs, p) < 0) {
+    if (sp->mode == SESSION_MODE_MIX && mixconf_join(&e->confs, p) < 0) {
         dtls_conn_free(p->dtls);
         free(p);
         return -1;
@@ -402,10 +409,7 @@ void engine_on_command(struct engine *e, struct mcu_msg *m)
     case CMD_SESSION_CLOSE: {
         struct peer *p = find_id(e, m->id);
         if (p) {
-            if (p->dtls && p->selected >= 0) {
-                dtls_conn_close(p->dtls);
-                flush_dtls(e, p);
-            }
+            say_goodbye(e, p);
             peer_free(e, p);
         }
         break;

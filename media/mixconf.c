@@ -43,9 +43,8 @@ static void conf_drop(struct mixconf_set *set, struct mixconf *c)
     free(c);
 }
 
-int mixconf_join(struct engine *e, struct mixconf_set *set, struct peer *p)
+int mixconf_join(struct mixconf_set *set, struct peer *p)
 {
-    (void)e;
     struct mixconf *c = find(set, p->p.conference);
     if (!c) {
         c = calloc(1, sizeof *c);

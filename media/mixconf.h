@@ -16,7 +16,7 @@ struct mixconf_set {
 };
 
 /* Puts the peer into the conference named in its params (created on first use). 0 or -1. */
-int mixconf_join(struct engine *e, struct mixconf_set *set, struct peer *p);
+int mixconf_join(struct mixconf_set *set, struct peer *p);
 /* Takes the peer out; the conference goes when its last member leaves. */
 void mixconf_leave(struct mixconf_set *set, struct peer *p);
 /* A decrypted RTP packet from a member. */

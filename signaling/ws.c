@@ -121,22 +121,22 @@ static void send_speaker(struct conn *o, const char *conference, uint64_t sessio
     send_json(o, json_pack("{s:s,s:s,s:s}", "type", "speaker", "conference", conference, "session", sid));
 }
 
-/* The worker hosting a conference, placing it round-robin on its first join. */
-static int place(struct signaling *sig, const char *conference, bool add)
+/* Counts one more member of a conference and returns its place (the worker hosting it),
+ * placing it round-robin on its first join; NULL when out of memory. */
+static struct conf_place *place(struct signaling *sig, const char *conference)
 {
     struct conf_place *pl = find_place(sig, conference);
     if (!pl) {
         pl = calloc(1, sizeof *pl);
         if (!pl)
-            return -1;
+            return NULL;
         snprintf(pl->name, sizeof pl->name, "%s", conference);
         pl->worker = sig->next_worker++ % sig->srv->nworkers;
         pl->next = sig->places;
         sig->places = pl;
     }
-    if (add)
-        pl->members++;
-    return pl->worker;
+    pl->members++;
+    return pl;
 }
 
 static void unplace(struct signaling *sig, const char *conference)
@@ -182,7 +182,7 @@ static void handle_join(struct conn *c, json_t *req, json_t *id)
     sdp_choice_t *choice = malloc(sizeof *choice);
     char *answer = malloc(ANSWER_MAX);
     struct session_params *sp = calloc(1, sizeof *sp);
-    bool placed = false;
+    struct conf_place *placed = NULL; /* counted in a conference, undone unless the join succeeds */
     if (!offer || !choice || !answer || !sp) {
         send_error(c, id, "internal", "out of memory");
         goto out_free;
@@ -192,12 +192,11 @@ static void handle_join(struct conn *c, json_t *req, json_t *id)
         send_error(c, id, "bad_offer", sdp_strerror(rc));
         goto out_free;
     }
-    int wi = mix ? place(sig, conference, true) : sig->next_worker++ % srv->nworkers;
-    placed = mix && wi >= 0; /* undone below unless the join succeeds */
-    if (wi < 0) {
+    if (mix && !(placed = place(sig, conference))) {
         send_error(c, id, "internal", "out of memory");
         goto out_free;
     }
+    int wi = placed ? placed->worker : sig->next_worker++ % srv->nworkers;
     struct worker *w = &srv->workers[wi];
     sdp_candidate_t cands[8];
     size_t ncand = candidates(srv, w, cands, 8);
@@ -270,8 +269,8 @@ static void handle_join(struct conn *c, json_t *req, json_t *id)
     c->session_id = sid;
     c->session_worker = wi;
     snprintf(c->conference, sizeof c->conference, "%s", conference);
-    placed = false; /* the session holds the place now */
-    struct conf_place *pl = mix ? find_place(sig, conference) : NULL;
+    struct conf_place *pl = placed;
+    placed = NULL; /* the session holds the place now */
     char sid_text[24];
     snprintf(sid_text, sizeof sid_text, "%lu", (unsigned long)sid);
     json_t *j = json_pack("{s:s,s:s,s:s}", "type", "answer", "session", sid_text, "sdp", answer);
