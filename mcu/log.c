@@ -38,11 +38,6 @@ int log_level_parse(const char *name)
     return -1;
 }
 
-const char *log_level_name(enum log_level level)
-{
-    return level <= LOG_LVL_DEBUG ? level_names[level] : "?";
-}
-
 bool log_enabled(enum log_level level)
 {
     return (int)level <= atomic_load_explicit(&g_level, memory_order_relaxed);

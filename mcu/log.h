@@ -11,7 +11,6 @@ enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 void log_init(enum log_level level, bool use_syslog);
 void log_close(void);
 int log_level_parse(const char *name); /* "error".."debug" -> level, or -1 */
-const char *log_level_name(enum log_level level);
 bool log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -152,10 +152,12 @@ bool worker_emit(struct worker *w, const struct mcu_msg *m)
     return true;
 }
 
+static void tx_flush(struct worker *w);
+
 uint8_t *worker_tx_reserve(struct worker *w)
 {
     if (w->tx.n == WORKER_BATCH)
-        worker_tx_flush(w);
+        tx_flush(w);
     return w->tx.buf[w->tx.n];
 }
 
@@ -175,11 +177,11 @@ void worker_tx_commit(struct worker *w, int sock, size_t len, const struct socka
     t->msg[i].msg_hdr.msg_iovlen = 1;
     t->n++;
     if (t->n == WORKER_BATCH)
-        worker_tx_flush(w);
+        tx_flush(w);
 }
 
 /* Sends runs of consecutive entries that share a socket, one sendmmsg per run. */
-void worker_tx_flush(struct worker *w)
+static void tx_flush(struct worker *w)
 {
     struct worker_tx *t = &w->tx;
     int start = 0;
@@ -338,7 +340,7 @@ static void *worker_main(void *arg)
                 handle_socket(w, tag, rx->msgs, rx->iov, rx->from, rx->bufs);
         }
         if (w->tx.n)
-            worker_tx_flush(w);
+            tx_flush(w);
         stat_add(&w->stats.busy_ns, (uint64_t)(mono_ns() - t0));
     }
     free(rx);

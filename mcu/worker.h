@@ -83,7 +83,6 @@ bool worker_emit(struct worker *w, const struct mcu_msg *m);
 uint8_t *worker_tx_reserve(struct worker *w);
 void worker_tx_commit(struct worker *w, int sock, size_t len, const struct sockaddr *to,
                       socklen_t tolen);
-void worker_tx_flush(struct worker *w);
 
 int64_t mono_ns(void);
 
