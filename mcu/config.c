@@ -112,6 +112,9 @@ INT_SETTER(set_mix_talkers, mix_talkers, 1, 8)
 INT_SETTER(set_mix_bitrate, mix_bitrate, 6000, 510000)
 INT_SETTER(set_mix_complexity, mix_complexity, 0, 10)
 INT_SETTER(set_mix_dominant, mix_dominant_ms, 0, 60000)
+INT_SETTER(set_end_warning, end_warning_s, 0, 86400)
+INT_SETTER(set_session_idle, session_idle_s, 10, 86400 * 30)
+INT_SETTER(set_session_max, session_max_s, 10, 86400 * 365)
 
 static int set_mix_rate(struct mcu_config *c, const char *v, char *err, size_t errlen)
 {
@@ -129,6 +132,7 @@ STR_SETTER(set_units_file, units_file)
 STR_SETTER(set_demo_province, demo_province)
 STR_SETTER(set_tls_cert, tls_cert)
 STR_SETTER(set_tls_key, tls_key)
+STR_SETTER(set_admin_password, admin_password)
 
 static int set_log_level(struct mcu_config *c, const char *v, char *err, size_t errlen)
 {
@@ -165,6 +169,7 @@ static int parse_bool(const char *v, bool *out)
 BOOL_SETTER(set_syslog, syslog)
 BOOL_SETTER(set_insecure_http, insecure_http)
 BOOL_SETTER(set_mix_dtx, mix_dtx)
+BOOL_SETTER(set_test_conferences, test_conferences)
 
 static const struct key keys[] = {
     {"listen", "MCU_LISTEN", "ADDR:PORT", set_listen,
@@ -203,6 +208,16 @@ static const struct key keys[] = {
      "a new dominant speaker must lead this long (default 1500)"},
     {"consent_timeout_ms", "MCU_CONSENT_TIMEOUT_MS", "MS", set_consent_timeout,
      "a session with no ICE check for this long is closed (RFC 7675; default 30000)"},
+    {"admin_password", "MCU_ADMIN_PASSWORD", "PASSWORD", set_admin_password,
+     "password of the 'admin' account created on first start (default: generated and printed once)"},
+    {"test_conferences", "MCU_TEST_CONFERENCES", "BOOL", set_test_conferences,
+     "let anyone join the test conferences echo, mix and mix-<name> without signing in (default false)"},
+    {"end_warning_s", "MCU_END_WARNING_S", "S", set_end_warning,
+     "sites are warned this long before a scheduled conference ends (default 60)"},
+    {"session_idle_s", "MCU_SESSION_IDLE_S", "S", set_session_idle,
+     "an admin sign-in unused this long expires (default 1800)"},
+    {"session_max_s", "MCU_SESSION_MAX_S", "S", set_session_max,
+     "an admin sign-in expires this long after it began, used or not (default 43200)"},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -226,6 +241,9 @@ void config_defaults(struct mcu_config *c)
     c->mix_bitrate = 32000;
     c->mix_complexity = 5;
     c->mix_dominant_ms = 1500;
+    c->end_warning_s = 60;
+    c->session_idle_s = 1800;
+    c->session_max_s = 43200;
 }
 
 static const struct key *find_key(const char *name)

@@ -35,6 +35,10 @@ struct mcu_config {
     int mix_complexity;                                   /* Opus encoder complexity 0..10 */
     bool mix_dtx;                                         /* Opus DTX on the mix */
     int mix_dominant_ms;                                  /* dominant-speaker switch threshold */
+    char admin_password[128];                             /* the first admin's password; "" = generate */
+    bool test_conferences;                                /* echo, mix, mix-* without signing in */
+    int end_warning_s;                                    /* warning before a scheduled end */
+    int session_idle_s, session_max_s;                    /* admin sign-in expiry */
 };
 
 void config_defaults(struct mcu_config *c);

@@ -7,6 +7,7 @@ enum mcu_cmd {
     CMD_PING = 1,        /* arg: sequence; the worker answers EV_PONG with the same arg */
     CMD_SESSION_CREATE,  /* ptr: struct session_params *, owned by the worker from now on */
     CMD_SESSION_CLOSE,   /* id: session id */
+    CMD_SESSION_MUTE,    /* id: session id; arg: 1 muted (never enters the mix), 0 not */
 };
 
 /* worker -> signaling */

@@ -3,6 +3,8 @@
 #include "mcu/log.h"
 #include "media/dtls.h"
 #include "media/srtp.h"
+#include "rooms/auth.h"
+#include "rooms/seed.h"
 #include "rooms/units.h"
 #include "signaling/signaling.h"
 
@@ -35,6 +37,20 @@ int server_start(struct server *s, const struct mcu_config *cfg, char *err, size
             goto out_close_db;
         log_info("server", "demo province %s (%s): %d districts, %d communes; %d units newly imported",
                  r.name, cfg->demo_province, r.by_level[2], r.by_level[3], r.inserted);
+    }
+    char generated[64];
+    if (auth_init() < 0 || seed_admin(&s->db, cfg->admin_password, generated, sizeof generated, err, errlen) < 0)
+        goto out_close_db;
+    if (generated[0]) /* shown once: only its hash is kept */
+        fprintf(stderr, "\n  First start: admin account 'admin', password: %s\n"
+                        "  (shown only now; set MCU_ADMIN_PASSWORD to choose it instead)\n\n", generated);
+    if (cfg->demo_province[0]) {
+        char path[CONFIG_STR + 32];
+        const char *slash = strrchr(cfg->db_path, '/');
+        snprintf(path, sizeof path, "%.*sdemo-sites.json", slash ? (int)(slash - cfg->db_path + 1) : 0, cfg->db_path);
+        err[0] = 0;
+        if (seed_demo(&s->db, cfg->demo_province, path, err, errlen) < 0)
+            goto out_close_db;
     }
 
     if (srtpx_init() < 0 || !(s->identity = dtls_identity_new())) {

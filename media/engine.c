@@ -414,6 +414,12 @@ void engine_on_command(struct engine *e, struct mcu_msg *m)
         }
         break;
     }
+    case CMD_SESSION_MUTE: {
+        struct peer *p = find_id(e, m->id);
+        if (p)
+            mixconf_set_muted(p, m->arg != 0);
+        break;
+    }
     default:
         free(m->ptr);
         break;

@@ -81,6 +81,7 @@ int mixconf_join(struct mixconf_set *set, struct peer *p)
             conf_drop(set, c);
         return -1;
     }
+    amix_set_muted(c->mix, slot, p->p.muted);
     p->conf = c;
     p->mix_slot = slot;
     p->out_seq = (uint16_t)random();
@@ -89,6 +90,12 @@ int mixconf_join(struct mixconf_set *set, struct peer *p)
     c->members = p;
     c->nmembers++;
     return 0;
+}
+
+void mixconf_set_muted(struct peer *p, bool muted)
+{
+    if (p->conf)
+        amix_set_muted(p->conf->mix, p->mix_slot, muted);
 }
 
 void mixconf_leave(struct mixconf_set *set, struct peer *p)

@@ -4,6 +4,7 @@
 #ifndef MEDIA_MIXCONF_H
 #define MEDIA_MIXCONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,8 @@ struct mixconf_set {
 int mixconf_join(struct mixconf_set *set, struct peer *p);
 /* Takes the peer out; the conference goes when its last member leaves. */
 void mixconf_leave(struct mixconf_set *set, struct peer *p);
+/* Server-side mute: a muted participant never enters the mix. */
+void mixconf_set_muted(struct peer *p, bool muted);
 /* A decrypted RTP packet from a member. */
 void mixconf_on_rtp(struct engine *e, struct peer *p, const uint8_t *buf, size_t len);
 /* Every 20 ms: mix each conference and send every member its packet. */

@@ -48,6 +48,7 @@ struct session_params {
     int mix_talkers, mix_sample_rate, mix_bitrate, mix_complexity, mix_dominant_ms;
     bool mix_dtx;
     bool agc, denoise;       /* clean this participant's voice (speexdsp) */
+    bool muted;              /* starts muted by the server */
 };
 
 const char *session_state_name(enum session_state s);

@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Inserts one unit; returns 1 if inserted, 0 if it was already there, -1 on error. */
+/* Writes one unit: inserted, or its name, type and place updated when they changed.
+ * Returns 1 if a row was written, 0 if it was already as given, -1 on error. */
 static int insert_unit(sqlite3_stmt *st, const char *id, const char *parent, int level,
                        const char *name, const char *type)
 {
@@ -42,7 +43,7 @@ static int import_unit(sqlite3_stmt *st, json_t *u, const char *parent, int leve
         snprintf(err, errlen, "cannot store unit %s: %s", id, sqlite3_errmsg(sqlite3_db_handle(st)));
         return -1;
     }
-    res->inserted += rc;
+    res->written += rc;
     if (level <= 3)
         res->by_level[level]++;
     json_t *children = json_object_get(u, childkey);
@@ -54,57 +55,85 @@ static int import_unit(sqlite3_stmt *st, json_t *u, const char *parent, int leve
     return 0;
 }
 
-int units_import_province(struct db *db, const char *json_path, const char *code,
-                          struct units_import_result *res, char *err, size_t errlen)
+/* Imports the provinces of root["data"] whose code matches (all of them when code is NULL). */
+static int import_matching(struct db *db, json_t *root, const char *code, struct units_import_result *res,
+                           char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->h,
+                           "INSERT INTO units(id, parent_id, level, name, type) VALUES (?,?,?,?,?) "
+                           "ON CONFLICT(id) DO UPDATE SET parent_id = excluded.parent_id, "
+                           "level = excluded.level, name = excluded.name, type = excluded.type "
+                           "WHERE parent_id IS NOT excluded.parent_id OR level != excluded.level "
+                           "OR name != excluded.name OR type != excluded.type",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(db->h));
+        return -1;
+    }
+    json_t *p;
+    size_t i;
+    json_array_foreach(json_object_get(root, "data"), i, p) {
+        const char *id = json_string_value(json_object_get(p, "level1_id"));
+        if (code && strcmp(id ? id : "", code))
+            continue;
+        res->provinces++;
+        snprintf(res->name, sizeof res->name, "%s", json_string_value(json_object_get(p, "name")) ?: "");
+        if (import_unit(st, p, NULL, 1, res, err, errlen) < 0) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+    }
+    sqlite3_finalize(st);
+    if (!res->provinces) {
+        snprintf(err, errlen, "no province with code '%s' in the file", code ? code : "(any)");
+        return -1;
+    }
+    return 0;
+}
+
+int units_import(struct db *db, const char *json_path, const char *code, struct units_import_result *res,
+                 char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
+    if (errlen)
+        err[0] = 0;
+    if (code && !strcmp(code, "all"))
+        code = NULL;
     json_error_t jerr;
     json_t *root = json_load_file(json_path, 0, &jerr);
     if (!root) {
         snprintf(err, errlen, "cannot read %s: %s (line %d)", json_path, jerr.text, jerr.line);
         return -1;
     }
-    json_t *province = NULL, *p;
-    size_t i;
-    json_array_foreach(json_object_get(root, "data"), i, p)
-        if (!strcmp(json_string_value(json_object_get(p, "level1_id")) ?: "", code))
-            province = p;
-    if (!province) {
-        snprintf(err, errlen, "no province with code '%s' in %s", code, json_path);
-        json_decref(root);
-        return -1;
-    }
-    snprintf(res->name, sizeof res->name, "%s", json_string_value(json_object_get(province, "name")) ?: "");
-
-    sqlite3_stmt *st = NULL;
-    int rc = -1;
+    int before = units_count(db), rc = -1;
     if (sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot start a transaction: %s", sqlite3_errmsg(db->h));
-        goto out_free_json;
+        goto out;
     }
-    if (sqlite3_prepare_v2(db->h,
-                           "INSERT OR IGNORE INTO units(id, parent_id, level, name, type) VALUES (?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s", sqlite3_errmsg(db->h));
-        goto out_rollback;
+    if (import_matching(db, root, code, res, err, errlen) < 0 ||
+        sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        if (!err[0])
+            snprintf(err, errlen, "cannot commit: %s", sqlite3_errmsg(db->h));
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+        res->written = 0;
+        goto out;
     }
-    if (import_unit(st, province, NULL, 1, res, err, errlen) < 0)
-        goto out_rollback;
-    sqlite3_finalize(st);
-    st = NULL;
-    if (sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot commit: %s", sqlite3_errmsg(db->h));
-        goto out_rollback;
-    }
+    res->inserted = units_count(db) - before;
+    res->updated = res->written - res->inserted;
     rc = 0;
-    goto out_free_json;
-out_rollback:
-    sqlite3_finalize(st);
-    sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
-    res->inserted = 0;
-out_free_json:
+out:
     json_decref(root);
     return rc;
+}
+
+int units_import_province(struct db *db, const char *json_path, const char *code,
+                          struct units_import_result *res, char *err, size_t errlen)
+{
+    if (!code || !strcmp(code, "all")) {
+        snprintf(err, errlen, "a province code is needed");
+        return -1;
+    }
+    return units_import(db, json_path, code, res, err, errlen);
 }
 
 int units_count(struct db *db)

@@ -47,13 +47,41 @@ static void http_reset(struct conn *c)
     c->kind = CONN_HTTP;
 }
 
+/* On every response: no MIME sniffing, no framing by other sites, a strict CSP for the pages
+ * under web/, and HSTS when the server speaks TLS. */
+static int add_security_headers(struct conn *c, uint8_t **p, uint8_t *end)
+{
+    static const char *const hdrs[][2] = {
+        {"x-content-type-options:", "nosniff"},
+        {"x-frame-options:", "DENY"},
+        {"referrer-policy:", "no-referrer"},
+        {"content-security-policy:", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
+                                     "media-src 'self' blob:; style-src 'self' 'unsafe-inline'; "
+                                     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
+    };
+    for (size_t i = 0; i < sizeof hdrs / sizeof hdrs[0]; i++)
+        if (lws_add_http_header_by_name(c->wsi, (const unsigned char *)hdrs[i][0], (const unsigned char *)hdrs[i][1],
+                                        (int)strlen(hdrs[i][1]), p, end))
+            return -1;
+    if (c->sig->srv->cfg.tls_cert[0] &&
+        lws_add_http_header_by_name(c->wsi, (const unsigned char *)"strict-transport-security:",
+                                    (const unsigned char *)"max-age=31536000", 16, p, end))
+        return -1;
+    return 0;
+}
+
 static int send_headers(struct conn *c)
 {
-    uint8_t buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+    uint8_t buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
     if (lws_add_http_common_headers(c->wsi, (unsigned)c->status, c->ctype, c->body_len, &p, end))
         return -1;
     if (lws_add_http_header_by_name(c->wsi, (const unsigned char *)"cache-control:",
-                                    (const unsigned char *)"no-store", 8, &p, end))
+                                    (const unsigned char *)"no-store", 8, &p, end) ||
+        add_security_headers(c, &p, end))
+        return -1;
+    if (c->set_cookie[0] &&
+        lws_add_http_header_by_name(c->wsi, (const unsigned char *)"set-cookie:", (const unsigned char *)c->set_cookie,
+                                    (int)strlen(c->set_cookie), &p, end))
         return -1;
     if (lws_finalize_write_http_header(c->wsi, start, &p, end))
         return -1;
@@ -124,7 +152,10 @@ static int serve_static(struct conn *c)
     } else if (stat(full, &st) < 0 || !S_ISREG(st.st_mode)) {
         goto not_found;
     }
-    int rc = lws_serve_http_file(c->wsi, full, mime_for(full), NULL, 0);
+    uint8_t hbuf[1024], *hp = hbuf;
+    if (add_security_headers(c, &hp, hbuf + sizeof hbuf) < 0)
+        return -1;
+    int rc = lws_serve_http_file(c->wsi, full, mime_for(full), (const char *)hbuf, (int)(hp - hbuf));
     if (rc < 0)
         return -1;
     return 0;
@@ -169,6 +200,10 @@ static int dispatch(struct conn *c)
     }
     if (path_known) {
         http_error(c, 405, "method_not_allowed", "this method is not allowed here");
+        return send_headers(c);
+    }
+    if (!strncmp(c->path, "/api/v1/", 8)) {
+        api_handle(c);
         return send_headers(c);
     }
     if (!strncmp(c->path, "/api/", 5)) {

@@ -14,6 +14,8 @@
 #include "mcu/sbuf.h"
 #include "mcu/spsc.h"
 
+#include <jansson.h>
+
 struct server;
 
 /* A conference lives on exactly one worker: the first join places it, the last leave
@@ -60,7 +62,21 @@ struct conn {
     int session_worker;
     char conference[64];       /* the conference of the session */
     struct conn *ws_prev, *ws_next; /* the signaling thread's list of endpoints */
+    /* rooms (rooms.c) */
+    char addr[48];             /* the peer's address, for limits and the audit log */
+    int64_t site_id;           /* the site signed in on this endpoint, 0 = none */
+    int64_t room_conf;         /* the room conference of the session, 0 = a test conference */
+    struct conn *site_next;    /* chain of the site map */
+    bool events;               /* an admin events socket (/api/v1/events), not an endpoint */
+    int64_t user_id;           /* its admin user */
+    int64_t watch_conf;        /* the conference it watches, 0 = none */
+    double tokens;             /* rate limit: messages this connection may still send */
+    int64_t tokens_at_ms;
+    /* HTTP extras */
+    char set_cookie[256];      /* a Set-Cookie value for this response, "" = none */
 };
+
+#define SITE_BUCKETS 1024
 
 struct signaling {
     struct server *srv;
@@ -74,6 +90,12 @@ struct signaling {
     struct conn *endpoints;    /* WebSocket endpoints */
     struct conf_place *places; /* which worker hosts each conference, owned */
     int next_worker;           /* round-robin placement of new sessions */
+    /* rooms */
+    struct live *live;
+    struct auth_sessions *sessions;
+    struct auth_limiter *limiter;
+    struct conn *site_map[SITE_BUCKETS]; /* signed-in sites by id */
+    lws_sorted_usec_list_t tick;
 };
 
 /* http.c */
@@ -92,6 +114,25 @@ void health_forget(struct conn *c);      /* the connection closed while waiting 
 /* ws.c: the endpoint protocol at /ws */
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 void ws_on_session_event(struct signaling *sig, const struct mcu_msg *m);
+
+/* rooms.c: sites, live conferences and admin events on the signaling thread */
+int rooms_init(struct signaling *sig, char *err, size_t errlen);
+void rooms_free(struct signaling *sig);
+struct conn *rooms_site_conn(struct signaling *sig, int64_t site);
+void rooms_site_signed_in(struct conn *c, int64_t site);  /* replaces an older connection of the site */
+void rooms_endpoint_closed(struct conn *c);                /* the site's endpoint went away */
+void rooms_session_ended(struct conn *c, const char *reason); /* its media session ended */
+void rooms_send(struct conn *c, json_t *msg);             /* borrowed */
+bool rooms_message_allowed(struct conn *c);               /* per-connection message rate */
+void events_open(struct conn *c);                          /* an admin events socket opened */
+void events_on_message(struct conn *c, const char *text, size_t len);
+void ws_send_json(struct conn *c, json_t *j);              /* takes j */
+void ws_end_session(struct conn *c);                       /* closes the media session, if any */
+
+/* api.c: the admin REST API under /api/v1 */
+int api_handle(struct conn *c);
+/* The admin user of a request (bearer token or cookie), 0 if none or expired. */
+int64_t api_auth_user(struct conn *c, const char *query_token);
 
 /* metrics.c */
 int metrics_handle(struct conn *c);      /* GET /metrics */

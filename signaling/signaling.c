@@ -140,6 +140,12 @@ struct signaling *signaling_create(struct server *srv, char *err, size_t errlen)
         return NULL;
     }
     sig->vhost = lws_get_vhost_by_name(sig->ctx, "default");
+    if (rooms_init(sig, err, errlen) < 0) {
+        rooms_free(sig);
+        lws_context_destroy(sig->ctx);
+        free(sig);
+        return NULL;
+    }
     return sig;
 }
 
@@ -192,6 +198,7 @@ void signaling_destroy(struct signaling *sig)
     /* Destroying the context closes every connection; their CLOSED callbacks free
      * per-connection state, so the deferred list must still be valid here. */
     lws_context_destroy(sig->ctx);
+    rooms_free(sig);
     while (sig->places) {
         struct conf_place *pl = sig->places;
         sig->places = pl->next;

@@ -8,6 +8,9 @@
 #include "media/dtls.h"
 #include "media/sdp.h"
 #include "media/session.h"
+#include "rooms/auth.h"
+#include "rooms/live.h"
+#include "rooms/store.h"
 
 #include <jansson.h>
 #include <openssl/rand.h>
@@ -24,7 +27,7 @@ struct ws_out {
     unsigned char data[]; /* LWS_PRE bytes of headroom, then the text */
 };
 
-static void send_json(struct conn *c, json_t *j) /* takes j */
+void ws_send_json(struct conn *c, json_t *j) /* takes j */
 {
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
@@ -59,7 +62,7 @@ static void send_error(struct conn *c, json_t *req_id, const char *code, const c
     json_t *j = json_pack("{s:s,s:s,s:s}", "type", "error", "code", code, "message", message);
     if (req_id)
         json_object_set(j, "id", req_id);
-    send_json(c, j);
+    ws_send_json(c, j);
 }
 
 static void random_token(char *out, size_t n)
@@ -118,7 +121,7 @@ static void send_speaker(struct conn *o, const char *conference, uint64_t sessio
 {
     char sid[24];
     snprintf(sid, sizeof sid, "%lu", (unsigned long)session);
-    send_json(o, json_pack("{s:s,s:s,s:s}", "type", "speaker", "conference", conference, "session", sid));
+    ws_send_json(o, json_pack("{s:s,s:s,s:s}", "type", "speaker", "conference", conference, "session", sid));
 }
 
 /* Counts one more member of a conference and returns its place (the worker hosting it),
@@ -164,9 +167,29 @@ static void handle_join(struct conn *c, json_t *req, json_t *id)
         return send_error(c, id, "bad_request", "join needs 'conference' and 'sdp' strings");
     if (c->session_id)
         return send_error(c, id, "already_joined", "this connection is already in a session; leave first");
-    bool mix = is_mix_name(conference);
-    if (strcmp(conference, "echo") && !mix)
+    if (c->events)
+        return send_error(c, id, "bad_request", "join on the endpoint socket /ws");
+    /* A room conference by id (signed-in sites), or a test conference by name. */
+    int64_t room = 0;
+    char media_name[64];
+    snprintf(media_name, sizeof media_name, "%s", conference);
+    if (conference[0] >= '1' && conference[0] <= '9' && strspn(conference, "0123456789") == strlen(conference) &&
+        strlen(conference) < 16) {
+        room = strtoll(conference, NULL, 10);
+        if (!c->site_id)
+            return send_error(c, id, "not_signed_in", "sign in as a site first");
+        char err[160];
+        const char *e = live_may_join(sig->live, room, c->site_id, err, sizeof err);
+        if (e)
+            return send_error(c, id, e, err);
+        snprintf(media_name, sizeof media_name, "room-%lld", (long long)room);
+    } else if (!srv->cfg.test_conferences && (!strcmp(conference, "echo") || is_mix_name(conference))) {
+        return send_error(c, id, "unknown_conference", "test conferences are disabled on this server");
+    } else if (strcmp(conference, "echo") && !is_mix_name(conference)) {
         return send_error(c, id, "unknown_conference", "no such conference");
+    }
+    bool mix = room || is_mix_name(conference);
+    conference = media_name;
     /* options: {sample_rate: 16000|48000 (for a new conference), agc: bool, denoise: bool} */
     json_t *opts = json_object_get(req, "options");
     json_t *o_rate = json_object_get(opts, "sample_rate");
@@ -269,6 +292,7 @@ static void handle_join(struct conn *c, json_t *req, json_t *id)
     c->session_id = sid;
     c->session_worker = wi;
     snprintf(c->conference, sizeof c->conference, "%s", conference);
+    c->room_conf = room;
     struct conf_place *pl = placed;
     placed = NULL; /* the session holds the place now */
     char sid_text[24];
@@ -276,10 +300,14 @@ static void handle_join(struct conn *c, json_t *req, json_t *id)
     json_t *j = json_pack("{s:s,s:s,s:s}", "type", "answer", "session", sid_text, "sdp", answer);
     if (id)
         json_object_set(j, "id", id);
-    send_json(c, j);
+    ws_send_json(c, j);
     if (pl && pl->speaker) /* who is speaking now, for a late joiner */
         send_speaker(c, conference, pl->speaker);
     log_info("ws", "session %s: %s on worker %d", sid_text, conference, wi);
+    if (room && live_joined(sig->live, room, c->site_id, store_now_ms())) { /* joins muted */
+        struct mcu_msg mm = {.type = CMD_SESSION_MUTE, .worker = (uint32_t)wi, .id = sid, .arg = 1};
+        worker_send_cmd(w, &mm);
+    }
 out_free:
     if (placed)
         unplace(sig, conference);
@@ -290,9 +318,10 @@ out_free:
 }
 
 /* The session is over, whoever ended it: the conference loses a member. */
-static void forget_session(struct conn *c)
+static void forget_session(struct conn *c, const char *reason)
 {
-    struct conf_place *pl = is_mix_name(c->conference) ? find_place(c->sig, c->conference) : NULL;
+    rooms_session_ended(c, reason);
+    struct conf_place *pl = c->conference[0] ? find_place(c->sig, c->conference) : NULL;
     if (pl && pl->speaker == c->session_id)
         pl->speaker = 0;
     if (pl)
@@ -301,7 +330,7 @@ static void forget_session(struct conn *c)
     c->conference[0] = 0;
 }
 
-static void end_session(struct conn *c)
+void ws_end_session(struct conn *c)
 {
     if (!c->session_id)
         return;
@@ -310,7 +339,7 @@ static void end_session(struct conn *c)
     if (!worker_send_cmd(w, &m))
         log_warn("ws", "session %lu: close command lost (queue full); consent will expire it",
                  (unsigned long)c->session_id);
-    forget_session(c);
+    forget_session(c, "left");
 }
 
 static void handle_leave(struct conn *c, json_t *req, json_t *id)
@@ -318,11 +347,11 @@ static void handle_leave(struct conn *c, json_t *req, json_t *id)
     (void)req;
     if (!c->session_id)
         return send_error(c, id, "not_joined", "this connection is not in a session");
-    end_session(c);
+    ws_end_session(c);
     json_t *j = json_pack("{s:s}", "type", "left");
     if (id)
         json_object_set(j, "id", id);
-    send_json(c, j);
+    ws_send_json(c, j);
 }
 
 static void handle_ping(struct conn *c, json_t *req, json_t *id)
@@ -331,7 +360,79 @@ static void handle_ping(struct conn *c, json_t *req, json_t *id)
     json_t *j = json_pack("{s:s}", "type", "pong");
     if (id)
         json_object_set(j, "id", id);
-    send_json(c, j);
+    ws_send_json(c, j);
+}
+
+/* signin {site, secret}: this endpoint is now that meeting room, idle until invited. */
+static void handle_signin(struct conn *c, json_t *req, json_t *id)
+{
+    struct signaling *sig = c->sig;
+    json_t *js = json_object_get(req, "site");
+    const char *secret = json_string_value(json_object_get(req, "secret"));
+    int64_t site = json_is_integer(js) ? json_integer_value(js)
+                 : json_is_string(js) ? strtoll(json_string_value(js), NULL, 10) : 0;
+    if (site <= 0 || !secret || strlen(secret) > 256)
+        return send_error(c, id, "bad_request", "signin needs 'site' (an id) and 'secret' (a string)");
+    if (c->site_id)
+        return send_error(c, id, "already_signed_in", "this connection is already signed in");
+    char key[80];
+    snprintf(key, sizeof key, "site:%lld", (long long)site);
+    int64_t now = store_now_ms();
+    if (auth_limiter_check(sig->limiter, key, now) > 0)
+        return send_error(c, id, "rate_limited", "too many failed sign-ins for this site; wait and retry");
+    struct store_site s;
+    if (store_site_get(&sig->srv->db, site, &s) < 0 || !auth_secret_matches(s.digest, secret)) {
+        auth_limiter_fail(sig->limiter, key, now);
+        store_audit(&sig->srv->db, key, "site.signin", key, c->addr, "denied", "", "");
+        return send_error(c, id, "bad_credentials", "unknown site or wrong credential");
+    }
+    auth_limiter_success(sig->limiter, key);
+    json_t *j = json_pack("{s:s,s:{s:I,s:s,s:s}}", "type", "signedin", "site", "id", (json_int_t)s.id, "name",
+                          s.name, "unit", s.unit);
+    if (id)
+        json_object_set(j, "id", id);
+    ws_send_json(c, j);
+    rooms_site_signed_in(c, site); /* then the invitations */
+    log_info("ws", "site %lld (%s) signed in from %s", (long long)site, s.name, c->addr);
+}
+
+static void reply_ok(struct conn *c, json_t *id)
+{
+    json_t *j = json_pack("{s:s}", "type", "ok");
+    if (id)
+        json_object_set(j, "id", id);
+    ws_send_json(c, j);
+}
+
+/* hand {raised}, mute {muted}, select {main}: a joined site about itself. */
+static void handle_site_request(struct conn *c, json_t *req, json_t *id)
+{
+    if (!c->room_conf)
+        return send_error(c, id, "not_joined", "join a conference first");
+    char err[160];
+    const char *type = json_string_value(json_object_get(req, "type"));
+    const char *e = live_site_request(c->sig->live, c->room_conf, c->site_id, type, req, err, sizeof err);
+    if (e)
+        return send_error(c, id, e, err);
+    reply_ok(c, id);
+}
+
+/* control {action, ...}: the chair site runs the meeting from its room. */
+static void handle_control(struct conn *c, json_t *req, json_t *id)
+{
+    if (!c->room_conf)
+        return send_error(c, id, "not_joined", "join a conference first");
+    char err[160], target[32];
+    int64_t conf = c->room_conf, site = c->site_id;
+    const char *e = live_control(c->sig->live, conf, site, req, store_now_ms(), err, sizeof err);
+    snprintf(target, sizeof target, "conference:%lld", (long long)conf);
+    char actor[32];
+    snprintf(actor, sizeof actor, "site:%lld", (long long)site);
+    store_audit(&c->sig->srv->db, actor, "conference.control", target, c->addr, e ? e : "ok",
+                json_string_value(json_object_get(req, "action")), "");
+    if (e)
+        return send_error(c, id, e, err);
+    reply_ok(c, id);
 }
 
 static const struct {
@@ -341,12 +442,23 @@ static const struct {
     {"join", handle_join},
     {"leave", handle_leave},
     {"ping", handle_ping},
+    {"signin", handle_signin},
+    {"hand", handle_site_request},
+    {"mute", handle_site_request},
+    {"select", handle_site_request},
+    {"control", handle_control},
 };
 
 static void on_message(struct conn *c, const char *text, size_t len)
 {
+    if (!rooms_message_allowed(c)) {
+        send_error(c, NULL, "rate_limited", "too many messages; slow down");
+        return;
+    }
+    if (c->events)
+        return events_on_message(c, text, len);
     json_error_t jerr;
-    json_t *req = json_loadb(text, len, 0, &jerr);
+    json_t *req = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!req || !json_is_object(req)) {
         send_error(c, NULL, "bad_json", req ? "a message must be a JSON object" : jerr.text);
         json_decref(req);
@@ -384,6 +496,10 @@ void ws_on_session_event(struct signaling *sig, const struct mcu_msg *m)
         return; /* the endpoint has gone already */
     char sid[24];
     snprintf(sid, sizeof sid, "%lu", (unsigned long)m->id);
+    if (m->type == EV_DOMINANT_SPEAKER && c->room_conf) {
+        live_speaker(sig->live, c->room_conf, c->site_id);
+        return;
+    }
     if (m->type == EV_DOMINANT_SPEAKER) {
         struct conf_place *pl = find_place(sig, c->conference);
         if (pl)
@@ -394,18 +510,19 @@ void ws_on_session_event(struct signaling *sig, const struct mcu_msg *m)
         return;
     }
     if (m->type == EV_SESSION_STATE) {
-        send_json(c, json_pack("{s:s,s:s,s:s}", "type", "state", "session", sid, "state",
+        ws_send_json(c, json_pack("{s:s,s:s,s:s}", "type", "state", "session", sid, "state",
                                session_state_name((enum session_state)m->arg)));
     } else {
-        forget_session(c);
-        send_json(c, json_pack("{s:s,s:s,s:s}", "type", "closed", "session", sid, "reason",
+        forget_session(c, session_close_reason_name((enum session_close_reason)m->arg));
+        ws_send_json(c, json_pack("{s:s,s:s,s:s}", "type", "closed", "session", sid, "reason",
                                session_close_reason_name((enum session_close_reason)m->arg)));
     }
 }
 
 static void ws_free(struct conn *c)
 {
-    end_session(c);
+    ws_end_session(c);
+    rooms_endpoint_closed(c);
     while (c->outq) {
         struct ws_out *o = c->outq;
         c->outq = o->next;
@@ -431,18 +548,26 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
         char uri[64] = "";
         lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
-        return strcmp(uri, "/ws") ? 1 : 0; /* nonzero refuses the upgrade */
+        return strcmp(uri, "/ws") && strcmp(uri, "/api/v1/events"); /* nonzero refuses the upgrade */
     }
-    case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_ESTABLISHED: {
+        char uri[64] = "";
+        lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
         memset(c, 0, sizeof *c);
         c->kind = CONN_WS;
         c->wsi = wsi;
         c->sig = lws_context_user(lws_get_context(wsi));
+        lws_get_peer_simple(wsi, c->addr, sizeof c->addr);
         c->ws_next = c->sig->endpoints;
         if (c->ws_next)
             c->ws_next->ws_prev = c;
         c->sig->endpoints = c;
+        if (!strcmp(uri, "/api/v1/events")) {
+            c->events = true;
+            events_open(c);
+        }
         return 0;
+    }
     case LWS_CALLBACK_RECEIVE:
         if (c->ws_skip) { /* the rest of a message already refused */
             c->ws_skip = !lws_is_final_fragment(wsi);

@@ -25,7 +25,7 @@ export async function startServer({ args = [], env = {}, workers = 2, listenHost
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mcu-it-'));
   const hostPart = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
   const argv = ['--listen', `${hostPart}:${port}`, '--media-port', '0', '--workers', String(workers),
-    '--db', path.join(dir, 'mcu.db'), '--web-root', path.join(ROOT, 'web'), ...args];
+    '--db', path.join(dir, 'mcu.db'), '--web-root', path.join(ROOT, 'web'), '--test-conferences', 'true', ...args];
   const child = spawn(MCU_BIN, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const srv = { child, port, dir, base: `${tls ? 'https' : 'http'}://${hostPart}:${port}`, stderr: '', exited: null };
   child.stderr.on('data', (d) => { srv.stderr += d; });

@@ -56,7 +56,32 @@ static void test_import_an_giang(void **state)
     /* A second import changes nothing. */
     assert_int_equal(units_import_province(&db, units_path(), "89", &r, err, sizeof err), 0);
     assert_int_equal(r.inserted, 0);
+    assert_int_equal(r.updated, 0);
     assert_int_equal(units_count(&db), 167);
+    /* A unit renamed locally gets its official name back, still without duplicates. */
+    assert_int_equal(sqlite3_exec(db.h, "UPDATE units SET name = 'old' WHERE id = '883'", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(units_import(&db, units_path(), "89", &r, err, sizeof err), 0);
+    assert_int_equal(r.inserted, 0);
+    assert_int_equal(r.updated, 1);
+    assert_int_equal(units_count(&db), 167);
+    db_close(&db);
+}
+
+static void test_import_all(void **state)
+{
+    (void)state;
+    struct db db;
+    char err[256];
+    assert_int_equal(db_open(&db, ":memory:", err, sizeof err), 0);
+    struct units_import_result r;
+    assert_int_equal(units_import(&db, units_path(), "all", &r, err, sizeof err), 0);
+    assert_int_equal(r.provinces, 63);
+    assert_int_equal(level_count(&db, 1), 63);
+    assert_int_equal(level_count(&db, 2), 696);
+    assert_int_equal(level_count(&db, 3), 10047);
+    assert_int_equal(r.inserted, 63 + 696 + 10047);
+    assert_int_equal(units_import(&db, units_path(), NULL, &r, err, sizeof err), 0);
+    assert_int_equal(r.inserted, 0);
     db_close(&db);
 }
 
@@ -101,6 +126,7 @@ int main(void)
     log_init(LOG_LVL_WARN, false);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_import_an_giang),
+        cmocka_unit_test(test_import_all),
         cmocka_unit_test(test_unknown_province),
         cmocka_unit_test(test_bad_unit_rolls_back),
     };

@@ -1,0 +1,259 @@
+/* The rooms on the signaling thread: signed-in sites by id, the live conferences' hooks
+ * (messages to sites and admin panels, mute and close commands to the media workers), the
+ * scheduling tick, and the admin events socket at /api/v1/events. */
+#include "signaling/internal.h"
+#include "mcu/log.h"
+#include "mcu/server.h"
+#include "rooms/auth.h"
+#include "rooms/live.h"
+#include "rooms/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TICK_US (200 * LWS_US_PER_MS)
+#define MSG_RATE 50.0   /* messages per second a connection may send, sustained */
+#define MSG_BURST 200.0
+
+static unsigned bucket(int64_t site)
+{
+    return (unsigned)((uint64_t)site * 0x9E3779B97F4A7C15ull >> 54) % SITE_BUCKETS;
+}
+
+struct conn *rooms_site_conn(struct signaling *sig, int64_t site)
+{
+    for (struct conn *c = sig->site_map[bucket(site)]; c; c = c->site_next)
+        if (c->site_id == site)
+            return c;
+    return NULL;
+}
+
+static void map_remove(struct signaling *sig, struct conn *c)
+{
+    for (struct conn **pp = &sig->site_map[bucket(c->site_id)]; *pp; pp = &(*pp)->site_next)
+        if (*pp == c) {
+            *pp = c->site_next;
+            c->site_next = NULL;
+            return;
+        }
+}
+
+void rooms_send(struct conn *c, json_t *msg)
+{
+    ws_send_json(c, json_incref(msg));
+}
+
+/* ---- live hooks */
+
+static void hook_to_site(void *ctx, int64_t site, json_t *msg)
+{
+    struct conn *c = rooms_site_conn(ctx, site);
+    if (c)
+        rooms_send(c, msg);
+}
+
+static void hook_to_watchers(void *ctx, int64_t conf, json_t *msg)
+{
+    struct signaling *sig = ctx;
+    for (struct conn *c = sig->endpoints; c; c = c->ws_next)
+        if (c->events && c->watch_conf == conf)
+            rooms_send(c, msg);
+}
+
+static void hook_set_mute(void *ctx, int64_t conf, int64_t site, bool muted)
+{
+    struct signaling *sig = ctx;
+    struct conn *c = rooms_site_conn(sig, site);
+    if (!c || c->room_conf != conf || !c->session_id)
+        return;
+    struct mcu_msg m = {.type = CMD_SESSION_MUTE, .worker = (uint32_t)c->session_worker, .id = c->session_id,
+                        .arg = muted};
+    if (!worker_send_cmd(&sig->srv->workers[c->session_worker], &m))
+        log_warn("rooms", "site %lld: mute command lost (queue full)", (long long)site);
+}
+
+static void hook_drop_session(void *ctx, int64_t conf, int64_t site)
+{
+    struct conn *c = rooms_site_conn(ctx, site);
+    if (c && c->room_conf == conf) {
+        c->room_conf = 0; /* the conference already knows */
+        ws_end_session(c);
+    }
+}
+
+static bool hook_site_online(void *ctx, int64_t site)
+{
+    return rooms_site_conn(ctx, site) != NULL;
+}
+
+static void tick(lws_sorted_usec_list_t *sul)
+{
+    struct signaling *sig = lws_container_of(sul, struct signaling, tick);
+    live_tick(sig->live, store_now_ms());
+    lws_sul_schedule(sig->ctx, 0, &sig->tick, tick, TICK_US);
+}
+
+int rooms_init(struct signaling *sig, char *err, size_t errlen)
+{
+    const struct mcu_config *cfg = &sig->srv->cfg;
+    struct live_hooks hooks = {
+        .ctx = sig, .to_site = hook_to_site, .to_watchers = hook_to_watchers, .set_mute = hook_set_mute,
+        .drop_session = hook_drop_session, .site_online = hook_site_online,
+    };
+    if (auth_init() < 0) {
+        snprintf(err, errlen, "cannot initialise libsodium");
+        return -1;
+    }
+    sig->sessions = auth_sessions_new((int64_t)cfg->session_idle_s * 1000, (int64_t)cfg->session_max_s * 1000, 4096);
+    sig->limiter = auth_limiter_new(5, 60000, 15 * 60000, 8192);
+    sig->live = live_new(&sig->srv->db, &hooks);
+    if (!sig->sessions || !sig->limiter || !sig->live) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    live_set_end_warning(sig->live, (int64_t)cfg->end_warning_s * 1000);
+    live_restore(sig->live, store_now_ms());
+    lws_sul_schedule(sig->ctx, 0, &sig->tick, tick, TICK_US);
+    return 0;
+}
+
+void rooms_free(struct signaling *sig)
+{
+    live_free(sig->live);
+    auth_sessions_free(sig->sessions);
+    auth_limiter_free(sig->limiter);
+    sig->live = NULL;
+    sig->sessions = NULL;
+    sig->limiter = NULL;
+}
+
+/* ---- sites coming and going */
+
+void rooms_site_signed_in(struct conn *c, int64_t site)
+{
+    struct signaling *sig = c->sig;
+    struct conn *old = rooms_site_conn(sig, site);
+    if (old) { /* the room reconnected (its old link may be half-open): the newest wins */
+        json_t *e = json_pack("{s:s,s:s,s:s}", "type", "error", "code", "replaced", "message",
+                              "this site signed in on another connection");
+        rooms_send(old, e);
+        json_decref(e);
+        ws_end_session(old);
+        map_remove(sig, old);
+        old->site_id = 0;
+        lws_set_timeout(old->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+    }
+    c->site_id = site;
+    c->site_next = sig->site_map[bucket(site)];
+    sig->site_map[bucket(site)] = c;
+    if (!old)
+        live_site_online(sig->live, site, true);
+    else /* still online: just invite the new connection */
+        live_site_online(sig->live, site, true);
+}
+
+void rooms_session_ended(struct conn *c, const char *reason)
+{
+    if (!c->room_conf)
+        return;
+    int64_t conf = c->room_conf;
+    c->room_conf = 0;
+    live_left(c->sig->live, conf, c->site_id, reason, store_now_ms());
+}
+
+void rooms_endpoint_closed(struct conn *c)
+{
+    if (!c->site_id)
+        return;
+    int64_t site = c->site_id;
+    map_remove(c->sig, c);
+    c->site_id = 0;
+    live_site_online(c->sig->live, site, false);
+}
+
+bool rooms_message_allowed(struct conn *c)
+{
+    int64_t now = store_now_ms();
+    if (!c->tokens_at_ms)
+        c->tokens = MSG_BURST;
+    else
+        c->tokens += (double)(now - c->tokens_at_ms) * MSG_RATE / 1000.0;
+    if (c->tokens > MSG_BURST)
+        c->tokens = MSG_BURST;
+    c->tokens_at_ms = now;
+    if (c->tokens < 1.0)
+        return false;
+    c->tokens -= 1.0;
+    return true;
+}
+
+/* ---- the admin events socket */
+
+static void events_error(struct conn *c, json_t *id, const char *code, const char *message)
+{
+    json_t *j = json_pack("{s:s,s:s,s:s}", "type", "error", "code", code, "message", message);
+    if (id)
+        json_object_set(j, "id", id);
+    ws_send_json(c, j);
+}
+
+static void events_watch(struct conn *c, json_t *req, json_t *id)
+{
+    struct db *db = &c->sig->srv->db;
+    struct store_user u;
+    const char *cs = json_string_value(json_object_get(req, "conference"));
+    int64_t conf = cs ? strtoll(cs, NULL, 10) : json_integer_value(json_object_get(req, "conference"));
+    struct store_conf sc;
+    if (store_user_get(db, c->user_id, &u) < 0 || u.disabled)
+        return events_error(c, id, "unauthorized", "sign in again");
+    if (conf <= 0 || store_conf_get(db, conf, &sc) < 0)
+        return events_error(c, id, "not_found", "no such conference");
+    if (!store_unit_within(db, sc.host_unit, u.unit)) {
+        char target[32];
+        snprintf(target, sizeof target, "conference:%lld", (long long)conf);
+        store_audit(db, u.username, "conference.watch", target, c->addr, "forbidden", "", sc.host_unit);
+        return events_error(c, id, "forbidden", "outside your unit's scope");
+    }
+    c->watch_conf = conf;
+    json_t *live = live_state_json(c->sig->live, conf), *roster = live_roster_json(c->sig->live, conf);
+    json_t *j = json_pack("{s:s,s:I,s:o,s:o}", "type", "watching", "conference", (json_int_t)conf, "live",
+                          live ? live : json_null(), "sites", roster ? roster : json_array());
+    if (id)
+        json_object_set(j, "id", id);
+    ws_send_json(c, j);
+}
+
+void events_on_message(struct conn *c, const char *text, size_t len)
+{
+    json_error_t jerr;
+    json_t *req = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(req)) {
+        events_error(c, NULL, "bad_json", req ? "a message must be a JSON object" : jerr.text);
+        json_decref(req);
+        return;
+    }
+    json_t *id = json_object_get(req, "id");
+    const char *type = json_string_value(json_object_get(req, "type"));
+    if (!c->user_id)
+        events_error(c, id, "unauthorized", "sign in first");
+    else if (!type)
+        events_error(c, id, "bad_request", "a message needs a 'type' string");
+    else if (!strcmp(type, "watch"))
+        events_watch(c, req, id);
+    else if (!strcmp(type, "unwatch"))
+        c->watch_conf = 0;
+    else
+        events_error(c, id, "unknown_type", "unknown message type (watch, unwatch)");
+    json_decref(req);
+}
+
+void events_open(struct conn *c)
+{
+    char buf[96];
+    const char *tok = lws_get_urlarg_by_name(c->wsi, "token=", buf, sizeof buf);
+    c->user_id = api_auth_user(c, tok);
+    if (!c->user_id) {
+        events_error(c, NULL, "unauthorized", "sign in first (the session may have expired)");
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 1);
+    }
+}
