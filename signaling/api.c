@@ -77,11 +77,16 @@ static bool parse_id(const char *s, int64_t *out)
     return *out > 0;
 }
 
+/* The value of a query argument (URL-decoded by lws), or NULL when absent. */
 static const char *query(struct req *r, const char *name, char *buf, int len)
 {
-    char key[40];
+    char key[40], tmp[300]; /* lws copies "name=value" */
     snprintf(key, sizeof key, "%s=", name);
-    return lws_get_urlarg_by_name(r->c->wsi, key, buf, len);
+    const char *v = lws_get_urlarg_by_name(r->c->wsi, key, tmp, sizeof tmp);
+    if (!v)
+        return NULL;
+    snprintf(buf, (size_t)len, "%s", v);
+    return buf;
 }
 
 /* Only these fields may appear in the body; anything else is a client mistake. */

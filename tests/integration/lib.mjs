@@ -20,9 +20,11 @@ export async function freePort(host = '127.0.0.1') {
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Starts build/asan/mcu with its own database directory; resolves once /healthz answers.
-export async function startServer({ args = [], env = {}, workers = 2, listenHost = '127.0.0.1', tls = false } = {}) {
-  const port = await freePort(listenHost);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcu-it-'));
+// `port` and `dir` restart a server where an earlier one ran (same address, same database).
+export async function startServer({ args = [], env = {}, workers = 2, listenHost = '127.0.0.1', tls = false,
+  port = 0, dir = null } = {}) {
+  port = port || await freePort(listenHost);
+  dir = dir || mkdtempSync(path.join(os.tmpdir(), 'mcu-it-'));
   const hostPart = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
   const argv = ['--listen', `${hostPart}:${port}`, '--media-port', '0', '--workers', String(workers),
     '--db', path.join(dir, 'mcu.db'), '--web-root', path.join(ROOT, 'web'), '--test-conferences', 'true', ...args];
@@ -51,7 +53,7 @@ export async function startServer({ args = [], env = {}, workers = 2, listenHost
 }
 
 // SIGTERM, then wait at most `limitMs`; returns {code, signal, ms}. Cleans the temp dir.
-export async function stopServer(srv, limitMs = 2000) {
+export async function stopServer(srv, limitMs = 2000, { keepDir = false } = {}) {
   if (srv.exited) return { ...srv.exited, ms: 0 };
   const t0 = Date.now();
   srv.child.kill('SIGTERM');
@@ -59,7 +61,7 @@ export async function stopServer(srv, limitMs = 2000) {
   const ms = Date.now() - t0;
   if (!res) srv.child.kill('SIGKILL');
   if (process.env.MCU_KEEP_LOG) writeFileSync(`${process.env.MCU_KEEP_LOG}/server-${srv.port}.log`, srv.stderr);
-  rmSync(srv.dir, { recursive: true, force: true });
+  if (!keepDir) rmSync(srv.dir, { recursive: true, force: true });
   return { ...(res || { code: null, signal: 'timeout' }), ms };
 }
 
