@@ -5,32 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { MCU_BIN, ROOT, startServer, stopServer, sanitizerReport, sleep } from './lib.mjs';
-import { Api, Site, until } from './rooms_lib.mjs';
-
-const PASSWORD = 'Quang-Truong-2026';
-const UNITS = path.join(ROOT, '..', 'shared', 'data', 'vn-admin-units-2025-03.json');
-
-// A database with An Giang imported by the command line, as an operator would.
-export function importedDir() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcu-rooms-'));
-  const out = execFileSync(MCU_BIN, ['import-units', '--db', path.join(dir, 'mcu.db'), '--units-file', UNITS, '89'],
-    { encoding: 'utf8' });
-  return { dir, out };
-}
-
-export async function roomsServer({ args = [], ...opts } = {}) {
-  const { dir, out } = importedDir();
-  const srv = await startServer({ dir, env: { MCU_ADMIN_PASSWORD: PASSWORD },
-    args: ['--units-file', UNITS, '--test-conferences', 'false', '--consent-timeout-ms', '600000', ...args], ...opts });
-  srv.importOut = out;
-  srv.api = new Api(srv.base);
-  await srv.api.login('admin', PASSWORD);
-  return srv;
-}
+import { MCU_BIN, stopServer, sanitizerReport } from './lib.mjs';
+import { Site, until, roomsServer, UNITS } from './rooms_lib.mjs';
 
 test('province conference: sites join by themselves, floor, roll call, lock, drop, scheduled end', { timeout: 120000 }, async () => {
   const srv = await roomsServer({ args: ['--end-warning-s', '4'] });

@@ -1,10 +1,12 @@
 // Helpers for the rooms tests: the admin API as a client sees it, and synthetic meeting rooms
 // that speak the endpoint protocol (sign in, wait idle, join when invited, rejoin after a
 // drop with backoff) without media: their join carries a recorded Chromium audio offer.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { ROOT, sleep } from './lib.mjs';
+import { MCU_BIN, ROOT, sleep, startServer } from './lib.mjs';
 
 export const OFFER = readFileSync(path.join(ROOT, 'tests/data/sdp/chromium_audio.sdp'), 'utf8');
 
@@ -110,3 +112,25 @@ export async function until(fn, ms, what) {
     await sleep(100);
   }
 }
+
+export const PASSWORD = 'Quang-Truong-2026';
+export const UNITS = path.join(ROOT, '..', 'shared', 'data', 'vn-admin-units-2025-03.json');
+
+// A database with An Giang imported by the command line, as an operator would.
+export function importedDir() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcu-rooms-'));
+  const out = execFileSync(MCU_BIN, ['import-units', '--db', path.join(dir, 'mcu.db'), '--units-file', UNITS, '89'],
+    { encoding: 'utf8' });
+  return { dir, out };
+}
+
+export async function roomsServer({ args = [], ...opts } = {}) {
+  const { dir, out } = importedDir();
+  const srv = await startServer({ dir, env: { MCU_ADMIN_PASSWORD: PASSWORD },
+    args: ['--units-file', UNITS, '--test-conferences', 'false', '--consent-timeout-ms', '600000', ...args], ...opts });
+  srv.importOut = out;
+  srv.api = new Api(srv.base);
+  await srv.api.login('admin', PASSWORD);
+  return srv;
+}
+
