@@ -16,6 +16,7 @@ enum mcu_event {
     EV_SESSION_STATE,    /* id: session; arg: enum session_state */
     EV_SESSION_CLOSED,   /* id: session; arg: enum session_close_reason */
     EV_DOMINANT_SPEAKER, /* id: the session now dominant in its conference */
+    EV_LEVELS,           /* ptr: struct mix_levels * (media/session.h), every 500 ms per conference */
 };
 
 #endif

@@ -382,6 +382,8 @@ void worker_destroy(struct worker *w)
     while (spsc_pop(&w->cmdq, &m))
         if (m.ptr)
             engine_on_command(NULL, &m);
+    while (spsc_pop(&w->evq, &m)) /* events nobody will read: their payloads */
+        free(m.ptr);
     for (int i = 0; i < w->nsocks; i++)
         close(w->socks[i].fd);
     w->nsocks = 0;

@@ -439,6 +439,13 @@ bool amix_is_talker(const struct amix *m, int slot)
     return p && p->pos >= 0;
 }
 
+int amix_level(const struct amix *m, int slot)
+{
+    if (slot < 0 || slot >= m->nslots || !m->sel[slot].present)
+        return 127;
+    return mixer_power_level(m->sel[slot].power);
+}
+
 int amix_dominant(const struct amix *m, bool *changed)
 {
     if (changed)

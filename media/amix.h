@@ -75,6 +75,8 @@ void amix_tick(struct amix *m, int64_t now_ns);
 const uint8_t *amix_output(const struct amix *m, int slot, size_t *len, uint8_t *level, bool *own);
 
 bool amix_is_talker(const struct amix *m, int slot);
+/* The participant's smoothed level as an RFC 6464 level (0 loudest .. 127 silence). */
+int amix_level(const struct amix *m, int slot);
 /* The dominant speaker's slot, -1 if none; *changed is set when it changed on the last tick. */
 int amix_dominant(const struct amix *m, bool *changed);
 void amix_get_stats(const struct amix *m, struct amix_stats *out);

@@ -121,6 +121,12 @@ void engine_emit(struct engine *e, uint32_t type, uint64_t id, int64_t arg)
     worker_emit(e->w, &m);
 }
 
+bool engine_emit_ptr(struct engine *e, uint32_t type, void *ptr)
+{
+    struct mcu_msg m = {.type = type, .worker = (uint32_t)e->w->index, .ptr = ptr};
+    return worker_emit(e->w, &m);
+}
+
 static void set_state(struct engine *e, struct peer *p, enum session_state s)
 {
     if (p->state == s)

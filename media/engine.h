@@ -4,6 +4,7 @@
 #define MEDIA_ENGINE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -28,5 +29,7 @@ uint8_t *engine_tx_reserve(struct engine *e);                  /* WORKER_PKT_MAX
 void engine_tx_commit(struct engine *e, struct peer *p, size_t len); /* to p's selected address */
 void engine_drop(struct engine *e, enum drop_reason r);
 void engine_emit(struct engine *e, uint32_t type, uint64_t id, int64_t arg); /* to signaling */
+/* An event with a heap payload the signaling thread frees; false (keep it) if the queue is full. */
+bool engine_emit_ptr(struct engine *e, uint32_t type, void *ptr);
 
 #endif

@@ -8,6 +8,7 @@
 #include "media/engine.h"
 #include "media/peer.h"
 #include "media/rtp.h"
+#include "media/session.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ struct mixconf {
     struct peer *members;  /* linked through peer.conf_next */
     int nmembers;
     int dominant_slot;
+    int ticks;
     struct mixconf *next;
 };
 
@@ -160,10 +162,31 @@ static void send_audio(struct engine *e, struct peer *p, const uint8_t *payload,
     p->rtp_out++;
 }
 
+#define LEVEL_TICKS 25 /* levels to signaling every 500 ms */
+
+/* Each member's level and packet count, for the admin panels (room conferences only). */
+static void report_levels(struct engine *e, struct mixconf *c)
+{
+    struct mix_levels *lv = malloc(sizeof *lv + (size_t)c->nmembers * sizeof lv->v[0]);
+    if (!lv)
+        return;
+    lv->n = 0;
+    lv->interval_ms = LEVEL_TICKS * 20;
+    for (struct peer *p = c->members; p; p = p->conf_next) {
+        lv->v[lv->n++] = (struct mix_level){p->p.id, (uint8_t)amix_level(c->mix, p->mix_slot),
+                                            (uint32_t)(p->rtp_in - p->rtp_in_reported)};
+        p->rtp_in_reported = p->rtp_in;
+    }
+    if (!engine_emit_ptr(e, EV_LEVELS, lv))
+        free(lv);
+}
+
 void mixconf_tick(struct engine *e, struct mixconf_set *set, int64_t now_ns)
 {
     for (struct mixconf *c = set->head; c; c = c->next) {
         amix_tick(c->mix, now_ns);
+        if (++c->ticks % LEVEL_TICKS == 0 && !strncmp(c->name, "room-", 5))
+            report_levels(e, c);
         for (struct peer *p = c->members; p; p = p->conf_next) {
             p->out_ts += FRAME_TS; /* time runs on through DTX gaps */
             if (!p->srtp)

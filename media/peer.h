@@ -39,6 +39,7 @@ struct peer {
     uint32_t in_audio_ssrc;       /* learned from the first packets */
     uint32_t in_video_ssrc;
     uint64_t rtp_in, rtp_out, rtcp_in;
+    uint64_t rtp_in_reported;     /* rtp_in at the last level report */
     struct mixconf *conf;         /* SESSION_MODE_MIX: the conference, else NULL */
     int mix_slot;                 /* its slot in the conference's mixer */
     uint16_t out_seq;             /* our audio stream to it: one SSRC, continuous seq/ts */

@@ -51,6 +51,17 @@ struct session_params {
     bool muted;              /* starts muted by the server */
 };
 
+/* EV_LEVELS: each member's smoothed level and its packets received since the last report. */
+struct mix_levels {
+    int n;
+    int interval_ms;
+    struct mix_level {
+        uint64_t session;
+        uint8_t level;           /* RFC 6464: 0 loudest .. 127 silence */
+        uint32_t rx_packets;     /* RTP packets received in the interval */
+    } v[];
+};
+
 const char *session_state_name(enum session_state s);
 const char *session_close_reason_name(enum session_close_reason r);
 

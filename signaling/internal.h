@@ -124,6 +124,8 @@ void rooms_endpoint_closed(struct conn *c);                /* the site's endpoin
 void rooms_session_ended(struct conn *c, const char *reason); /* its media session ended */
 void rooms_send(struct conn *c, json_t *msg);             /* borrowed */
 bool rooms_message_allowed(struct conn *c);               /* per-connection message rate */
+struct mix_levels;
+void rooms_on_levels(struct signaling *sig, const struct mix_levels *lv); /* to admin watchers */
 void events_open(struct conn *c);                          /* an admin events socket opened */
 void events_on_message(struct conn *c, const char *text, size_t len);
 void ws_send_json(struct conn *c, json_t *j);              /* takes j */

@@ -7,6 +7,7 @@
 #include "rooms/auth.h"
 #include "rooms/live.h"
 #include "rooms/store.h"
+#include "media/session.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,42 @@ bool rooms_message_allowed(struct conn *c)
 }
 
 /* ---- the admin events socket */
+
+static struct conn *session_conn(struct signaling *sig, uint64_t session)
+{
+    for (struct conn *c = sig->endpoints; c; c = c->ws_next)
+        if (c->session_id == session && c->room_conf)
+            return c;
+    return NULL;
+}
+
+void rooms_on_levels(struct signaling *sig, const struct mix_levels *lv)
+{
+    if (!lv || !lv->n)
+        return;
+    struct conn *first = session_conn(sig, lv->v[0].session);
+    int64_t conf = first ? first->room_conf : 0;
+    bool watched = false;
+    for (struct conn *c = sig->endpoints; c && conf && !watched; c = c->ws_next)
+        watched = c->events && c->watch_conf == conf;
+    if (!watched)
+        return;
+    json_t *sites = json_object();
+    for (int i = 0; i < lv->n; i++) {
+        struct conn *c = session_conn(sig, lv->v[i].session);
+        if (!c || c->room_conf != conf)
+            continue;
+        char key[24];
+        snprintf(key, sizeof key, "%lld", (long long)c->site_id);
+        json_object_set_new(sites, key, json_pack("{s:i,s:f}", "level", lv->v[i].level, "rx_pps",
+                                                  lv->v[i].rx_packets * 1000.0 / lv->interval_ms));
+    }
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)conf);
+    json_t *msg = json_pack("{s:s,s:s,s:o}", "type", "levels", "conference", id, "sites", sites);
+    hook_to_watchers(sig, conf, msg);
+    json_decref(msg);
+}
 
 static void events_error(struct conn *c, json_t *id, const char *code, const char *message)
 {

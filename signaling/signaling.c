@@ -23,6 +23,10 @@ static void dispatch_event(struct signaling *sig, struct mcu_msg *m)
     case EV_DOMINANT_SPEAKER:
         ws_on_session_event(sig, m);
         break;
+    case EV_LEVELS:
+        rooms_on_levels(sig, m->ptr);
+        free(m->ptr);
+        break;
     default:
         log_warn("signaling", "unhandled event %u from worker %u", m->type, m->worker);
         free(m->ptr);

@@ -3,6 +3,7 @@
 // which reconnect with backoff, rejoin by themselves.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import WebSocket from 'ws';
 import { startServer, stopServer, sanitizerReport } from './lib.mjs';
 import { Api, Site, until, roomsServer, PASSWORD, UNITS } from './rooms_lib.mjs';
 
@@ -52,6 +53,22 @@ test('SIGKILL mid-conference: the conference is restored and the sites rejoin', 
     assert.equal(roster.find((s) => s.site === floor).muted, false);
     const att = (await api.get(`/conferences/${cid}/attendance`)).json.attendance;
     assert.ok(att.every((a) => a.joins === 2), JSON.stringify(att.map((a) => a.joins)));
+    // An admin panel watching the conference gets the roster, then levels and packet rates
+    // of every joined site twice a second, and the presence changes.
+    const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/api/v1/events?token=${api.token}`);
+    const got = [];
+    ws.on('message', (d) => got.push(JSON.parse(d.toString())));
+    await new Promise((res) => ws.once('open', res));
+    ws.send(JSON.stringify({ type: 'watch', conference: String(cid) }));
+    await until(() => got.some((m) => m.type === 'levels'), 3000, 'levels event');
+    const w = got.find((m) => m.type === 'watching');
+    assert.equal(w.sites.length, 13);
+    const lv = got.find((m) => m.type === 'levels');
+    assert.equal(Object.keys(lv.sites).length, 13);
+    assert.ok(Object.values(lv.sites).every((v) => v.level >= 0 && v.level <= 127 && v.rx_pps === 0));
+    sites[3].drop();
+    await until(() => got.some((m) => m.type === 'presence' && m.site === sites[3].id), 3000, 'presence event');
+    ws.close();
   } finally {
     for (const s of sites) s.close();
     const res = await stopServer(srv);
