@@ -27,6 +27,8 @@ static bool reserve(struct sbuf *b, size_t extra)
 
 void sbuf_append(struct sbuf *b, const char *s, size_t n)
 {
+    if (!n)
+        return;
     if (!reserve(b, n))
         return;
     memcpy(b->p + b->len, s, n);

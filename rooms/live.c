@@ -2,6 +2,7 @@
  * with their presence, mute and hand, and the chair's modes. Every change is written to the
  * store before it is announced, so a restart finds what the sites were last told. */
 #include "rooms/live.h"
+#include "rooms/auth.h"
 #include "mcu/log.h"
 
 #include <stdio.h>
@@ -423,7 +424,7 @@ int live_confs_of_site(struct live *l, int64_t site, int64_t **ids)
     return n;
 }
 
-const char *live_may_join(struct live *l, int64_t conf, int64_t site, char *err, size_t errlen)
+const char *live_may_join(struct live *l, int64_t conf, int64_t site, const char *pin, char *err, size_t errlen)
 {
     struct lconf *lc = find(l, conf);
     if (!lc) {
@@ -438,6 +439,10 @@ const char *live_may_join(struct live *l, int64_t conf, int64_t site, char *err,
     if (m->m.removed) {
         snprintf(err, errlen, "this site was removed from the conference");
         return "removed";
+    }
+    if (lc->c.pin_digest[0] && (!pin || !auth_secret_matches(lc->c.pin_digest, pin))) {
+        snprintf(err, errlen, pin ? "wrong conference PIN" : "this conference needs its PIN ('pin' in join)");
+        return "bad_pin";
     }
     if (lc->c.locked && !store_attended(l->db, conf, site)) {
         snprintf(err, errlen, "the conference is locked: no new sites may join");
@@ -784,7 +789,7 @@ const char *live_control(struct live *l, int64_t conf, int64_t actor_site, json_
         }
     } else if (!strcmp(action, "end")) {
         store_commit(l->db, 0);
-        return live_end(l, conf, "chair", now, err, errlen);
+        return live_end(l, conf, actor_site ? "chair" : "operator", now, err, errlen);
     } else {
         e = control_site_action(l, lc, action, req, now, err, errlen);
     }

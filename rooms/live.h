@@ -48,9 +48,9 @@ bool live_is_live(struct live *l, int64_t conf);
  * conference that invites it and from which it was not removed. */
 void live_site_online(struct live *l, int64_t site, bool online);
 
-/* May the site join conf now? NULL or an error code: "not_live", "not_invited", "removed",
- * "locked" (with a sentence in err). */
-const char *live_may_join(struct live *l, int64_t conf, int64_t site, char *err, size_t errlen);
+/* May the site join conf now (pin: what it gave, NULL none)? NULL or an error code:
+ * "not_live", "not_invited", "removed", "locked", "bad_pin" (with a sentence in err). */
+const char *live_may_join(struct live *l, int64_t conf, int64_t site, const char *pin, char *err, size_t errlen);
 /* The site's media session is in: returns whether it starts muted. */
 bool live_joined(struct live *l, int64_t conf, int64_t site, int64_t now);
 /* The site's media session ended (left, dropped, closed). */

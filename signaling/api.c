@@ -171,10 +171,12 @@ static void request_token(struct conn *c, const char *query_token, char *tok, si
         snprintf(tok, len, "%s", query_token);
 }
 
-int64_t api_auth_user(struct conn *c, const char *query_token)
+int64_t api_auth_user(struct conn *c, const char *query_token, char *token_out, size_t token_len)
 {
     char tok[128];
     request_token(c, query_token, tok, sizeof tok);
+    if (token_out)
+        snprintf(token_out, token_len, "%s", tok);
     if (!tok[0])
         return 0;
     int64_t uid = auth_session_lookup(c->sig->sessions, tok, store_now_ms());
@@ -296,6 +298,20 @@ static bool need_role(struct req *r, enum role min, const char *action, const ch
     audit(r, action, target, "forbidden", "role", "");
     fail(r, 403, "forbidden", "your role may not do this");
     return false;
+}
+
+static const char *conf_target(const struct store_conf *c)
+{
+    static char t[40]; /* the signaling thread only */
+    snprintf(t, sizeof t, "conference:%lld", (long long)c->id);
+    return t;
+}
+
+static const char *site_target(const struct store_site *s)
+{
+    static char t[40];
+    snprintf(t, sizeof t, "site:%lld", (long long)s->id);
+    return t;
 }
 
 /* ---- units */
@@ -465,7 +481,7 @@ static void h_site_patch(struct req *r)
     if (store_site_update(r->db, s.id, name, kbps ? (int)json_integer_value(kbps) : -1) < 0)
         return fail(r, 500, "internal", "cannot store the site");
     store_site_get(r->db, s.id, &s);
-    audit(r, "site.update", r->seg[1], "ok", "", s.unit);
+    audit(r, "site.update", site_target(&s), "ok", "", s.unit);
     reply(r, 200, json_pack("{s:o}", "site", store_site_json(&s)));
 }
 
@@ -484,7 +500,7 @@ static void h_site_delete(struct req *r)
     struct conn *c = rooms_site_conn(r->sig, s.id);
     if (c) /* its credential no longer exists: sign it out */
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
-    audit(r, "site.delete", r->seg[1], "ok", s.name, s.unit);
+    audit(r, "site.delete", site_target(&s), "ok", s.name, s.unit);
     reply(r, 200, json_object());
 }
 
@@ -499,7 +515,7 @@ static void h_site_credential(struct req *r)
         json_decref(secret);
         return fail(r, 500, "internal", "cannot store the credential");
     }
-    audit(r, "site.credential", r->seg[1], "ok", "", s.unit);
+    audit(r, "site.credential", site_target(&s), "ok", "", s.unit);
     reply(r, 200, json_pack("{s:o,s:o}", "site", store_site_json(&s), "secret", secret));
 }
 
@@ -785,10 +801,11 @@ static void h_conf_patch(struct req *r)
     char *invite = NULL;
     int n = conf_fields(r, &c, &sites, &invite);
     if (n >= 0) {
-        if (store_conf_update(r->db, &c, invite, sites, n) < 0) {
+        static const int64_t none[1];
+        if (store_conf_update(r->db, &c, invite, invite && !sites ? none : sites, n) < 0) {
             fail(r, 500, "internal", "cannot store the conference; nothing was changed");
         } else {
-            audit(r, "conference.update", r->seg[1], "ok", "", c.host_unit);
+            audit(r, "conference.update", conf_target(&c), "ok", "", c.host_unit);
             reply(r, 200, json_pack("{s:o}", "conference", conf_full(r, c.id)));
         }
     }
@@ -805,7 +822,7 @@ static void h_conf_delete(struct req *r)
         return fail(r, 409, "conflict", "the conference is live; end it first");
     if (store_conf_delete(r->db, c.id) < 0)
         return fail(r, 500, "internal", "cannot delete the conference");
-    audit(r, "conference.delete", r->seg[1], "ok", c.title, c.host_unit);
+    audit(r, "conference.delete", conf_target(&c), "ok", c.title, c.host_unit);
     reply(r, 200, json_object());
 }
 
@@ -832,7 +849,7 @@ static void h_conf_start_end(struct req *r)
     char err[200];
     const char *e = start ? live_start(r->sig->live, c.id, store_now_ms(), err, sizeof err)
                           : live_end(r->sig->live, c.id, "operator", store_now_ms(), err, sizeof err);
-    audit(r, action, r->seg[1], e ? e : "ok", "", c.host_unit);
+    audit(r, action, conf_target(&c), e ? e : "ok", "", c.host_unit);
     if (e)
         return fail(r, error_status(e), e, "%s", err);
     reply(r, 200, json_pack("{s:o}", "conference", conf_full(r, c.id)));
@@ -846,10 +863,12 @@ static void h_conf_control(struct req *r)
     char err[200], detail[200];
     const char *action = json_string_value(json_object_get(r->body, "action"));
     json_t *site = json_object_get(r->body, "site");
-    snprintf(detail, sizeof detail, "%s%s%lld", action ? action : "?", site ? " site " : "",
-             (long long)json_integer_value(site));
+    if (json_is_integer(site))
+        snprintf(detail, sizeof detail, "%s site %lld", action ? action : "?", (long long)json_integer_value(site));
+    else
+        snprintf(detail, sizeof detail, "%s", action ? action : "?");
     const char *e = live_control(r->sig->live, c.id, 0, r->body, store_now_ms(), err, sizeof err);
-    audit(r, "conference.control", r->seg[1], e ? e : "ok", detail, c.host_unit);
+    audit(r, "conference.control", conf_target(&c), e ? e : "ok", detail, c.host_unit);
     if (e)
         return fail(r, error_status(e), e, "%s", err);
     json_t *state = live_state_json(r->sig->live, c.id);
@@ -1037,13 +1056,15 @@ int api_handle(struct conn *c)
         return 0;
     }
     if (rt->min != ROLE_NONE) {
-        int64_t uid = api_auth_user(c, NULL);
+        int64_t uid = api_auth_user(c, NULL, NULL, 0);
         if (!uid || store_user_get(r.db, uid, &r.user) < 0 || r.user.disabled) {
             http_error(c, 401, "unauthorized", "sign in first (the session may have expired)");
             return 0;
         }
         r.role = role_of(r.user.role);
     }
+    if (!need_role(&r, rt->min, rt->pattern, c->path))
+        return 0;
     if (!strcmp(c->method, "POST") || !strcmp(c->method, "PATCH") || !strcmp(c->method, "PUT")) {
         json_error_t jerr;
         r.body = c->req_body.len ? json_loadb(c->req_body.p, c->req_body.len, JSON_REJECT_DUPLICATES, &jerr)
@@ -1057,8 +1078,7 @@ int api_handle(struct conn *c)
             return 0;
         }
     }
-    if (need_role(&r, rt->min, rt->pattern, c->path))
-        rt->handle(&r);
+    rt->handle(&r);
     json_decref(r.body);
     return 0;
 }

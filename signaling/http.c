@@ -246,9 +246,15 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         c->sig = lws_context_user(lws_get_context(wsi));
         http_reset(c);
         snprintf(c->path, sizeof c->path, "%s", (const char *)in);
+        lws_get_peer_simple(wsi, c->addr, sizeof c->addr);
         read_method(c);
-        if (!strcmp(c->method, "POST") || !strcmp(c->method, "PUT") || !strcmp(c->method, "PATCH"))
-            return 0; /* wait for the body */
+        if (!strcmp(c->method, "POST") || !strcmp(c->method, "PUT") || !strcmp(c->method, "PATCH")) {
+            char cl[24] = "";
+            lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+            if (cl[0] && atoll(cl) > 0)
+                return 0; /* wait for the body */
+            /* no body at all: lws will not call BODY_COMPLETION, so answer now */
+        }
         return dispatch(c) < 0 ? -1 : 0;
     case LWS_CALLBACK_HTTP_BODY:
         if (c->req_body.len + len > (1u << 20)) {

@@ -70,6 +70,8 @@ struct conn {
     bool events;               /* an admin events socket (/api/v1/events), not an endpoint */
     int64_t user_id;           /* its admin user */
     int64_t watch_conf;        /* the conference it watches, 0 = none */
+    char token[64];            /* its sign-in, re-checked every few seconds */
+    bool replaced;             /* being closed: ignore what it sends */
     double tokens;             /* rate limit: messages this connection may still send */
     int64_t tokens_at_ms;
     /* HTTP extras */
@@ -96,6 +98,7 @@ struct signaling {
     struct auth_limiter *limiter;
     struct conn *site_map[SITE_BUCKETS]; /* signed-in sites by id */
     lws_sorted_usec_list_t tick;
+    int64_t watchers_checked;  /* when the events sockets' sign-ins were last checked */
 };
 
 /* http.c */
@@ -134,7 +137,7 @@ void ws_end_session(struct conn *c);                       /* closes the media s
 /* api.c: the admin REST API under /api/v1 */
 int api_handle(struct conn *c);
 /* The admin user of a request (bearer token or cookie), 0 if none or expired. */
-int64_t api_auth_user(struct conn *c, const char *query_token);
+int64_t api_auth_user(struct conn *c, const char *query_token, char *token_out, size_t token_len);
 
 /* metrics.c */
 int metrics_handle(struct conn *c);      /* GET /metrics */

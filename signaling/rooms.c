@@ -87,10 +87,37 @@ static bool hook_site_online(void *ctx, int64_t site)
     return rooms_site_conn(ctx, site) != NULL;
 }
 
+/* An admin events socket lives only as long as its sign-in: logout, expiry, a password
+ * change or a disabled account close it. */
+static void check_watchers(struct signaling *sig, int64_t now)
+{
+    for (struct conn *c = sig->endpoints; c; c = c->ws_next) {
+        if (!c->events || !c->user_id || c->replaced)
+            continue;
+        struct store_user u;
+        if (auth_session_lookup(sig->sessions, c->token, now) == c->user_id &&
+            store_user_get(&sig->srv->db, c->user_id, &u) == 0 && !u.disabled)
+            continue;
+        json_t *e = json_pack("{s:s,s:s,s:s}", "type", "error", "code", "unauthorized", "message",
+                              "the sign-in has ended");
+        rooms_send(c, e);
+        json_decref(e);
+        c->user_id = 0;
+        c->watch_conf = 0;
+        c->replaced = true;
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 1);
+    }
+}
+
 static void tick(lws_sorted_usec_list_t *sul)
 {
     struct signaling *sig = lws_container_of(sul, struct signaling, tick);
-    live_tick(sig->live, store_now_ms());
+    int64_t now = store_now_ms();
+    live_tick(sig->live, now);
+    if (now - sig->watchers_checked >= 5000) {
+        sig->watchers_checked = now;
+        check_watchers(sig, now);
+    }
     lws_sul_schedule(sig->ctx, 0, &sig->tick, tick, TICK_US);
 }
 
@@ -142,15 +169,13 @@ void rooms_site_signed_in(struct conn *c, int64_t site)
         ws_end_session(old);
         map_remove(sig, old);
         old->site_id = 0;
-        lws_set_timeout(old->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        old->replaced = true; /* it says nothing more; closed once the error is written */
+        lws_set_timeout(old->wsi, PENDING_TIMEOUT_CLOSE_SEND, 1);
     }
     c->site_id = site;
     c->site_next = sig->site_map[bucket(site)];
     sig->site_map[bucket(site)] = c;
-    if (!old)
-        live_site_online(sig->live, site, true);
-    else /* still online: just invite the new connection */
-        live_site_online(sig->live, site, true);
+    live_site_online(sig->live, site, true); /* presence (if it was offline) and invitations */
 }
 
 void rooms_session_ended(struct conn *c, const char *reason)
@@ -253,7 +278,9 @@ static void events_watch(struct conn *c, json_t *req, json_t *id)
     }
     c->watch_conf = conf;
     json_t *live = live_state_json(c->sig->live, conf), *roster = live_roster_json(c->sig->live, conf);
-    json_t *j = json_pack("{s:s,s:I,s:o,s:o}", "type", "watching", "conference", (json_int_t)conf, "live",
+    char cid[24];
+    snprintf(cid, sizeof cid, "%lld", (long long)conf);
+    json_t *j = json_pack("{s:s,s:s,s:o,s:o}", "type", "watching", "conference", cid, "live",
                           live ? live : json_null(), "sites", roster ? roster : json_array());
     if (id)
         json_object_set(j, "id", id);
@@ -288,7 +315,7 @@ void events_open(struct conn *c)
 {
     char buf[96];
     const char *tok = lws_get_urlarg_by_name(c->wsi, "token=", buf, sizeof buf);
-    c->user_id = api_auth_user(c, tok);
+    c->user_id = api_auth_user(c, tok, c->token, sizeof c->token);
     if (!c->user_id) {
         events_error(c, NULL, "unauthorized", "sign in first (the session may have expired)");
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 1);

@@ -179,7 +179,8 @@ static void handle_join(struct conn *c, json_t *req, json_t *id)
         if (!c->site_id)
             return send_error(c, id, "not_signed_in", "sign in as a site first");
         char err[160];
-        const char *e = live_may_join(sig->live, room, c->site_id, err, sizeof err);
+        const char *pin = json_string_value(json_object_get(req, "pin"));
+        const char *e = live_may_join(sig->live, room, c->site_id, pin, err, sizeof err);
         if (e)
             return send_error(c, id, e, err);
         snprintf(media_name, sizeof media_name, "room-%lld", (long long)room);
@@ -451,6 +452,8 @@ static const struct {
 
 static void on_message(struct conn *c, const char *text, size_t len)
 {
+    if (c->replaced)
+        return;
     if (!rooms_message_allowed(c)) {
         send_error(c, NULL, "rate_limited", "too many messages; slow down");
         return;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { stopServer, sanitizerReport } from './lib.mjs';
-import { Api, Site, roomsServer } from './rooms_lib.mjs';
+import { Api, OFFER, Site, roomsServer, until } from './rooms_lib.mjs';
 
 async function watch(srv, token, conference) {
   const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/api/v1/events?token=${token}`);
@@ -53,7 +53,7 @@ test('an operator scoped to one district reaches only its subtree', { timeout: 6
     assert.equal((await op.get('/units')).json.units.length, 13);
 
     // A site joins only conferences that invite it.
-    const stranger = new Site(`ws://127.0.0.1:${srv.port}/ws`, siteOf('884'), { autoJoin: false });
+    const stranger = new Site(`ws://127.0.0.1:${srv.port}/ws`, siteOf('884'), { autoJoin: false, reconnect: false });
     site.push(stranger);
     stranger.connect();
     await stranger.waitFor('signedin');
@@ -103,6 +103,26 @@ test('an operator scoped to one district reaches only its subtree', { timeout: 6
     assert.equal((await op.post('/conferences', { title: 'x', host_unit: '883', invite: { units: ['884'] } })).status, 400);
     const audit = (await api.get('/audit?limit=1000')).json.entries;
     assert.ok(audit.some((e) => e.actor === 'op883' && e.result === 'forbidden'));
+
+    // A conference with a PIN: joining needs it.
+    const pinned = await api.post('/conferences', { title: 'Họp kín', host_unit: '884', pin: '2468',
+      invite: { own: true } });
+    assert.equal(pinned.status, 201, pinned.text);
+    assert.equal(pinned.json.conference.pin, true);
+    await api.post(`/conferences/${pinned.json.conference.id}/start`);
+    const pid = String(pinned.json.conference.id);
+    await stranger.waitFor('invite', (m) => m.conference.id === pid);
+    for (const [pin, want] of [[undefined, 'bad_pin'], ['1357', 'bad_pin'], ['2468', 'answer']]) {
+      stranger.send({ type: 'join', conference: pid, sdp: OFFER, pin, id: `p${pin}` });
+      const m = await until(() => stranger.events.find((e) => e.id === `p${pin}`), 5000, 'pin reply');
+      assert.equal(m.type === 'error' ? m.code : m.type, want);
+    }
+    // The same room signing in again elsewhere takes over; the old connection is told why.
+    const twin = new Site(`ws://127.0.0.1:${srv.port}/ws`, siteOf('884'), { autoJoin: false, reconnect: false });
+    site.push(twin);
+    twin.connect();
+    await twin.waitFor('signedin');
+    assert.equal((await stranger.waitFor('error', (m) => m.code === 'replaced')).code, 'replaced');
 
     // A wrong credential is refused.
     const bad = new Site(`ws://127.0.0.1:${srv.port}/ws`, { site: siteOf('883').site, secret: 'wrong' }, { reconnect: false });
