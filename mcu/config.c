@@ -113,8 +113,8 @@ INT_SETTER(set_mix_bitrate, mix_bitrate, 6000, 510000)
 INT_SETTER(set_mix_complexity, mix_complexity, 0, 10)
 INT_SETTER(set_mix_dominant, mix_dominant_ms, 0, 60000)
 INT_SETTER(set_end_warning, end_warning_s, 0, 86400)
-INT_SETTER(set_session_idle, session_idle_s, 10, 86400 * 30)
-INT_SETTER(set_session_max, session_max_s, 10, 86400 * 365)
+INT_SETTER(set_session_idle, session_idle_s, 1, 86400 * 30)
+INT_SETTER(set_session_max, session_max_s, 1, 86400 * 365)
 
 static int set_mix_rate(struct mcu_config *c, const char *v, char *err, size_t errlen)
 {
