@@ -37,6 +37,7 @@ struct lconf {
     int step_ms;                /* the current timed mode's step */
     int64_t next_step;          /* when it moves on */
     bool warned;                /* the end warning went out */
+    bool state_dirty;           /* the state changed since it was last sent */
     struct lconf *next;
 };
 
@@ -203,8 +204,19 @@ static void broadcast(struct live *l, struct lconf *lc, json_t *msg)
     json_decref(msg);
 }
 
+/* The state goes out on the next tick (at most 5 times a second): when 160 sites join within
+ * a second, each would otherwise get 160 copies of it. */
 static void announce_state(struct live *l, struct lconf *lc)
 {
+    (void)l;
+    lc->state_dirty = true;
+}
+
+static void flush_state(struct live *l, struct lconf *lc)
+{
+    if (!lc->state_dirty)
+        return;
+    lc->state_dirty = false;
     broadcast(l, lc, json_pack("{s:s,s:o}", "type", "conference", "conference", state_json(lc)));
 }
 
@@ -821,6 +833,34 @@ static void check_schedule(struct live *l, int64_t now)
     free(ids);
 }
 
+/* One step of roll call, tour or lecture mode. */
+static void step(struct live *l, struct lconf *lc, int64_t now)
+{
+    if (lc->rc_idx >= 0) {
+        rollcall_advance(l, lc, NULL, now);
+    } else if (lc->mode == MODE_TOUR && lc->ntour) {
+        lc->tour_idx = (lc->tour_idx + 1) % lc->ntour;
+        lc->next_step = now + lc->step_ms;
+        announce_state(l, lc);
+    } else if (lc->mode == MODE_LECTURE) {
+        int start = 0;
+        for (int i = 0; i < lc->n; i++)
+            if (lc->m[i].m.site == lc->lecture_view)
+                start = i + 1;
+        int64_t view = 0;
+        for (int k = 0; k < lc->n && !view; k++) {
+            struct member *m = &lc->m[(start + k) % lc->n];
+            if (m->status == LIVE_JOINED && m->m.site != lc->c.chair_site)
+                view = m->m.site;
+        }
+        lc->lecture_view = view;
+        lc->next_step = now + lc->step_ms;
+        announce_state(l, lc);
+    } else {
+        lc->next_step = 0;
+    }
+}
+
 void live_tick(struct live *l, int64_t now)
 {
     if (now >= l->next_schedule_check) {
@@ -840,31 +880,9 @@ void live_tick(struct live *l, int64_t now)
             json_object_set_new(w, "seconds", json_integer((lc->c.end_at - now + 999) / 1000));
             broadcast(l, lc, w);
         }
-        if (now < lc->next_step || !lc->next_step)
-            continue;
-        if (lc->rc_idx >= 0) {
-            rollcall_advance(l, lc, NULL, now);
-        } else if (lc->mode == MODE_TOUR && lc->ntour) {
-            lc->tour_idx = (lc->tour_idx + 1) % lc->ntour;
-            lc->next_step = now + lc->step_ms;
-            announce_state(l, lc);
-        } else if (lc->mode == MODE_LECTURE) {
-            int start = 0;
-            for (int i = 0; i < lc->n; i++)
-                if (lc->m[i].m.site == lc->lecture_view)
-                    start = i + 1;
-            int64_t view = 0;
-            for (int k = 0; k < lc->n && !view; k++) {
-                struct member *m = &lc->m[(start + k) % lc->n];
-                if (m->status == LIVE_JOINED && m->m.site != lc->c.chair_site)
-                    view = m->m.site;
-            }
-            lc->lecture_view = view;
-            lc->next_step = now + lc->step_ms;
-            announce_state(l, lc);
-        } else {
-            lc->next_step = 0;
-        }
+        if (now >= lc->next_step && lc->next_step)
+            step(l, lc, now);
+        flush_state(l, lc);
     }
 }
 

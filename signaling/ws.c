@@ -18,7 +18,7 @@
 #include <string.h>
 
 #define WS_MAX_MESSAGE (256 * 1024)
-#define WS_MAX_QUEUE 256
+#define WS_MAX_QUEUE 4096 /* a room of 1,000 sites joining at once sends each ~1,000 presences */
 #define ANSWER_MAX 16384
 
 struct ws_out {
@@ -35,6 +35,9 @@ void ws_send_json(struct conn *c, json_t *j) /* takes j */
         return;
     size_t n = strlen(s);
     if (c->outq_len >= WS_MAX_QUEUE) { /* a client that does not read: let it go */
+        if (!c->replaced)
+            log_warn("ws", "closing %s (site %lld): %d messages unread", c->addr, (long long)c->site_id, WS_MAX_QUEUE);
+        c->replaced = true;
         free(s);
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
         return;
