@@ -4,7 +4,9 @@
  * is heard (and not oneself); loss, jitter, join time and latency through the server are
  * measured. With --janus the same sites join Janus's AudioBridge instead, so both servers
  * take the identical load; --cpu-pid measures a server's CPU over the window from /proc.
- * docs/load.md describes the options, the checks and the report. */
+ * With --credentials the sites are meeting rooms that sign in and wait to be invited
+ * (room mode, tools/load/roomrun.c). docs/load.md describes the options, the checks and
+ * the report. */
 #include "tools/load/impair.h"
 #include "tools/load/netns.h"
 #include "tools/load/run.h"
@@ -87,6 +89,7 @@ static void usage(FILE *f)
     fprintf(f,
         "Usage: mcu-load --url ws://HOST:PORT/ws [options]\n"
         "       mcu-load --janus ws://HOST:PORT [--janus-room N] [options]\n"
+        "       mcu-load --url ws://HOST:PORT/ws --credentials FILE [room options]\n"
         "Plays many meeting-room sites against the MCU's mix conferences (or Janus's\n"
         "AudioBridge) and checks the mix.\n\n"
         "  --url URL              the server's WebSocket endpoint (ws:// only)\n"
@@ -121,7 +124,14 @@ static void usage(FILE *f)
         "                         impair the media the sites send: random loss, delay +- jitter\n"
         "  --json FILE            write the report there\n"
         "  --quiet                no progress line\n\n"
-        "Exit status: 0 all checks passed, 1 a check failed, 2 bad usage or setup.\n");
+        "Room mode: the sites sign in with credentials and join when invited\n"
+        "  --credentials FILE     JSON from POST /api/v1/sites/provision: one site per entry\n"
+        "  --talker-sites ID,...  the sites that talk (talker index = position); default none\n"
+        "  --verify-sites ID,...  the sites that decode their mix (default: talkers, then others)\n"
+        "  --status-lines         JSON lines on stdout: a status every second, and events\n"
+        "  --seconds S            the whole run (default 10); stdin takes `drop SITE` and `quit`\n\n"
+        "Exit status: 0 all checks passed (room mode: the run ended), 1 a check failed,\n"
+        "2 bad usage or setup (room mode: also a refused credential).\n");
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -166,6 +176,36 @@ static int read_names(struct load_run *r)
     return 0;
 }
 
+/* --talker-sites, --verify-sites: a list of site ids into a new array. */
+static int parse_id_list(const char *s, long long **ids, int *n)
+{
+    free(*ids);
+    *ids = malloc(LOAD_MAX_ID_LIST * sizeof **ids);
+    if (!*ids)
+        return -1;
+    *n = lroom_parse_ids(s, *ids, LOAD_MAX_ID_LIST);
+    return *n < 0 ? -1 : 0;
+}
+
+/* Room mode takes its sites, names and talkers from the credentials: the options that
+ * choose them for the default mode do not apply. given[] is indexed by option - O_URL. */
+static int check_room_opts(const struct load_opts *o, const bool *given, const struct option *opts,
+                           const int *only_default, const int *only_room)
+{
+    for (int k = 0; only_default[k]; k++)
+        if (o->credentials && given[only_default[k]]) {
+            fprintf(stderr, "mcu-load: --%s does not apply in room mode (--credentials)\n",
+                    opts[only_default[k]].name);
+            return -1;
+        }
+    for (int k = 0; only_room[k]; k++)
+        if (!o->credentials && given[only_room[k]]) {
+            fprintf(stderr, "mcu-load: --%s needs --credentials (room mode)\n", opts[only_room[k]].name);
+            return -1;
+        }
+    return 0;
+}
+
 static int parse_args(struct load_run *r, int argc, char **argv)
 {
     struct load_opts *o = &r->o;
@@ -176,7 +216,8 @@ static int parse_args(struct load_run *r, int argc, char **argv)
                             .absent_dbfs = -50.0, .settle_s = 2, .janus_room = 1234};
     enum { O_URL = 256, O_CONF, O_ROOMS, O_SITES, O_SFILE, O_TALK, O_SK, O_SEC, O_VIDEO, O_VER,
            O_VSEC, O_MUTE, O_LOSS, O_LAT, O_JC, O_JT, O_FAM, O_BIND, O_JSON, O_QUIET, O_HELP, O_SRTP, O_DELIV,
-           O_JANUS, O_JROOM, O_CPUPID, O_SETTLE, O_NETNS, O_NLOSS, O_NDELAY, O_NJITTER };
+           O_JANUS, O_JROOM, O_CPUPID, O_SETTLE, O_NETNS, O_NLOSS, O_NDELAY, O_NJITTER, O_CREDS,
+           O_TSITES, O_VSITES, O_STATUS, O_END };
     static const struct option opts[] = {
         {"url", 1, 0, O_URL}, {"conference", 1, 0, O_CONF}, {"rooms", 1, 0, O_ROOMS},
         {"sites", 1, 0, O_SITES}, {"sites-file", 1, 0, O_SFILE}, {"talkers", 1, 0, O_TALK},
@@ -187,10 +228,23 @@ static int parse_args(struct load_run *r, int argc, char **argv)
         {"json", 1, 0, O_JSON}, {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP}, {"srtp", 1, 0, O_SRTP}, {"min-delivery", 1, 0, O_DELIV},
         {"janus", 1, 0, O_JANUS}, {"janus-room", 1, 0, O_JROOM}, {"cpu-pid", 1, 0, O_CPUPID},
         {"settle", 1, 0, O_SETTLE}, {"netns", 1, 0, O_NETNS}, {"loss", 1, 0, O_NLOSS},
-        {"delay", 1, 0, O_NDELAY}, {"jitter", 1, 0, O_NJITTER}, {0, 0, 0, 0}};
+        {"delay", 1, 0, O_NDELAY}, {"jitter", 1, 0, O_NJITTER}, {"credentials", 1, 0, O_CREDS},
+        {"talker-sites", 1, 0, O_TSITES}, {"verify-sites", 1, 0, O_VSITES},
+        {"status-lines", 0, 0, O_STATUS}, {0, 0, 0, 0}};
+    static const int only_default[] = {O_JANUS - O_URL, O_JROOM - O_URL, O_CONF - O_URL,
+        O_ROOMS - O_URL, O_SFILE - O_URL, O_TALK - O_URL, O_MUTE - O_URL, O_SETTLE - O_URL,
+        O_SK - O_URL, O_LOSS - O_URL, O_LAT - O_URL, O_DELIV - O_URL, O_CPUPID - O_URL, 0};
+    static const int only_room[] = {O_TSITES - O_URL, O_VSITES - O_URL, O_STATUS - O_URL, 0};
+    bool given[O_END - O_URL] = {0};
     int c, fam = 4, bad = 0, url_given = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c >= O_URL && c < O_END)
+            given[c - O_URL] = true;
         switch (c) {
+        case O_CREDS: o->credentials = optarg; break;
+        case O_TSITES: bad |= parse_id_list(optarg, &o->talker_ids, &o->n_talker_ids); break;
+        case O_VSITES: bad |= parse_id_list(optarg, &o->verify_ids, &o->n_verify_ids); break;
+        case O_STATUS: o->status_lines = true; break;
         case O_URL: o->url = optarg; url_given |= 1; break;
         case O_JANUS: o->url = optarg; o->janus = true; url_given |= 2; break;
         case O_JROOM: {
@@ -241,6 +295,8 @@ static int parse_args(struct load_run *r, int argc, char **argv)
         }
     }
     o->family = fam == 6 ? AF_INET6 : AF_INET;
+    if (check_room_opts(o, given, opts, only_default, only_room) < 0)
+        return -1;
     if (o->netns) {
         char err[256];
         if (lnetns_enter(o->netns, err, sizeof err) < 0) {
@@ -266,6 +322,8 @@ static int parse_args(struct load_run *r, int argc, char **argv)
         fprintf(stderr, "mcu-load: cannot read %s: %s\n", o->sites_file, strerror(errno));
         return -1;
     }
+    if (o->credentials)
+        return 0; /* the sites and talkers come from the credentials: load_room_setup */
     if (o->sites < 0)
         o->sites = r->n_names > 0 ? r->n_names : 20;
     if (o->talkers > o->server_k && !o->janus)
@@ -342,6 +400,8 @@ static int encode_content(struct load_run *r)
             return -1;
     }
     int marker = r->o.mute_talker == 0 ? 1 : 0; /* the first unmuted talker beeps */
+    if (r->o.credentials)
+        marker = LA_MAX_TALKERS; /* room mode measures no latency: no beeps */
     env->marker_ring = malloc(sizeof(struct la_ring));
     env->silence = malloc(sizeof(struct la_ring));
     if (!env->marker_ring || !env->silence || la_ring_silence(env->silence) < 0)
@@ -626,19 +686,32 @@ int main(int argc, char **argv)
         rl.rlim_cur = rl.rlim_max; /* two sockets a site */
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    if (encode_content(r) < 0 || make_sites(r) < 0) {
+    bool rooms = r->o.credentials != NULL;
+    if (rooms && load_room_setup(r) < 0)
+        return 2;
+    if (encode_content(r) < 0 || (rooms ? load_room_make_sites(r) : make_sites(r)) < 0) {
         fprintf(stderr, "mcu-load: cannot prepare the media (encoder or memory)\n");
         return 2;
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
-    if (run_loop(r) < 0)
-        return 2;
-    env->stopping = true;
-    int code = load_report(r);
-    for (int i = 0; i < r->n; i++)
+    int code;
+    if (rooms) {
+        code = load_room_run(r, &g_stop);
+    } else {
+        if (run_loop(r) < 0)
+            return 2;
+        env->stopping = true;
+        code = load_report(r);
+    }
+    for (int i = 0; i < r->n; i++) {
         site_close(&r->sites[i], env);
+        lroom_site_free(&r->sites[i]);
+    }
+    lroom_creds_free(r->creds, r->n_creds);
+    free(r->o.talker_ids);
+    free(r->o.verify_ids);
     for (int k = 0; k < env->nrooms; k++)
         free(env->rooms[k].beep_tx_ns);
     for (int t = 0; t < LA_MAX_TALKERS; t++)

@@ -61,6 +61,10 @@ static json_t *dist(double *v, int n)
                      "p95", r1(p95), "max", r1(v[n - 1]));
 }
 
+json_t *load_dist(double *v, int n)
+{
+    return dist(v, n);
+}
 
 static int talker_site(const struct load_run *r, int room, int t)
 {

@@ -3,10 +3,14 @@
 #ifndef LOAD_RUN_H
 #define LOAD_RUN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tools/load/room.h"
 #include "tools/load/site.h"
+
+#define LOAD_MAX_ID_LIST 1000     /* ids in --talker-sites or --verify-sites */
 
 struct load_opts {
     const char *url, *conference, *sites_file, *json_path, *bind_addr;
@@ -35,6 +39,13 @@ struct load_opts {
     const char *netns;          /* --netns: run the sites from this namespace, NULL none */
     double netem_loss_pct;      /* --loss, --delay, --jitter: netem on the namespace's link */
     int netem_delay_ms, netem_jitter_ms;
+    /* room mode */
+    const char *credentials;    /* --credentials FILE: room mode; NULL: the default mode */
+    long long *talker_ids;      /* --talker-sites, owned; talker k is talker_ids[k] */
+    int n_talker_ids;
+    long long *verify_ids;      /* --verify-sites, owned; NULL: the default choice */
+    int n_verify_ids;
+    bool status_lines;          /* --status-lines: JSON lines on stdout */
 };
 
 struct load_run {
@@ -56,10 +67,28 @@ struct load_run {
     double srv_cpu0_s, srv_cpu_window_s;
     bool srv_cpu_ok;            /* both samples were read */
     bool interrupted;
+    /* room mode (tools/load/roomrun.c) */
+    struct lroom_cred *creds;   /* from --credentials, owned */
+    int n_creds;
+    struct lroom room;
+    int talker_site[LA_MAX_TALKERS]; /* site index of talker k */
+    int64_t room_end_ms;        /* when the run stopped, ms after its start */
+    bool room_quit;             /* `quit` was read */
 };
 
 /* Judges the run: prints each failed check to stderr, writes the JSON report when asked.
  * Returns the exit code: 0 when every check passed, 1 otherwise. */
 int load_report(struct load_run *r);
+
+/* {"n", "p50", "p95", "max"} of v[0..n) (sorted in place; nearest-rank percentiles). */
+struct json_t *load_dist(double *v, int n);
+
+/* Room mode (--credentials). load_room_setup reads the credentials and checks the site
+ * lists (0, or -1 after printing why); load_room_make_sites makes one site per credential
+ * once the content is encoded (0 or -1); load_room_run runs them until --seconds, `quit` on
+ * stdin or *stop, closes them, writes the report and returns the exit code. */
+int load_room_setup(struct load_run *r);
+int load_room_make_sites(struct load_run *r);
+int load_room_run(struct load_run *r, volatile sig_atomic_t *stop);
 
 #endif

@@ -33,11 +33,12 @@ static const char *const stage_names[] = {
     [SITE_WAITING] = "waiting", [SITE_TCP] = "tcp_connect", [SITE_UPGRADE] = "websocket_upgrade",
     [SITE_ANSWER] = "waiting_for_answer", [SITE_CONNECTING] = "ice_dtls",
     [SITE_FIRST_MEDIA] = "waiting_for_first_media", [SITE_MEDIA] = "media", [SITE_FAILED] = "failed",
+    [SITE_SIGNIN] = "signin", [SITE_IDLE] = "idle", [SITE_BACKOFF] = "backoff",
 };
 
 const char *site_stage_name(enum site_stage st)
 {
-    return st <= SITE_FAILED ? stage_names[st] : "?";
+    return st <= SITE_BACKOFF ? stage_names[st] : "?";
 }
 
 static int64_t realtime_ns(void)
@@ -56,6 +57,11 @@ static void set_stage(struct site *s, struct load_env *env, enum site_stage st)
 {
     env->in_flight += (int)in_flight(st) - (int)in_flight(s->stage);
     s->stage = st;
+}
+
+void site_set_stage(struct site *s, struct load_env *env, enum site_stage st)
+{
+    set_stage(s, env, st);
 }
 
 /* Records the first failure; the sockets are closed later by site_reap. */
@@ -120,27 +126,78 @@ static uint64_t tag(const struct site *s, int kind)
     return (uint64_t)s->index << 2 | (uint64_t)kind;
 }
 
-void site_open(struct site *s, struct load_env *env, int64_t now_ms)
+int site_udp_open(struct site *s, struct load_env *env)
 {
-    s->t_open_ms = now_ms;
-    set_stage(s, env, SITE_TCP);
-    if (wclient_init(&s->wc, env->identity, env->bind_addr) < 0)
-        return fail(s, env, "cannot create its UDP socket on %s: %s", env->bind_addr, strerror(errno));
+    if (wclient_init(&s->wc, env->identity, env->bind_addr) < 0) {
+        fail(s, env, "cannot create its UDP socket on %s: %s", env->bind_addr, strerror(errno));
+        return -1;
+    }
     s->wc.srtp_flags = env->own_gcm ? 0 : SRTPX_LIBSRTP_ONLY;
     s->wc_open = true;
     int one = 1;
     setsockopt(s->wc.fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+    if (ep_add(env, s->wc.fd, tag(s, TAG_UDP), EPOLLIN) < 0) {
+        fail(s, env, "epoll: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void site_udp_close(struct site *s, struct load_env *env)
+{
+    if (!s->wc_open)
+        return;
+    epoll_ctl(env->epfd, EPOLL_CTL_DEL, s->wc.fd, NULL);
+    wclient_free(&s->wc);
+    s->wc_open = false;
+}
+
+int site_ws_connect(struct site *s, struct load_env *env, char *why, size_t cap)
+{
+    int one = 1;
     s->tcp_fd = socket(env->ws_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s->tcp_fd < 0)
-        return fail(s, env, "cannot create a TCP socket: %s", strerror(errno));
+    if (s->tcp_fd < 0) {
+        snprintf(why, cap, "cannot create a TCP socket: %s", strerror(errno));
+        return -1;
+    }
     setsockopt(s->tcp_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (connect(s->tcp_fd, (struct sockaddr *)&env->ws_addr, env->ws_addr_len) < 0 && errno != EINPROGRESS)
-        return fail(s, env, "cannot connect to %s: %s", env->host_port, strerror(errno));
-    if (ws_conn_start(&s->ws, s->tcp_fd, env->host_port, env->ws_path, env->janus ? LJANUS_PROTOCOL : NULL) < 0)
-        return fail(s, env, "out of memory");
-    if (ep_add(env, s->tcp_fd, tag(s, TAG_TCP), EPOLLIN | EPOLLOUT) < 0 ||
-        ep_add(env, s->wc.fd, tag(s, TAG_UDP), EPOLLIN) < 0)
-        return fail(s, env, "epoll: %s", strerror(errno));
+        snprintf(why, cap, "cannot connect to %s: %s", env->host_port, strerror(errno));
+    else if (ws_conn_start(&s->ws, s->tcp_fd, env->host_port, env->ws_path, env->janus ? LJANUS_PROTOCOL : NULL) < 0)
+        snprintf(why, cap, "out of memory");
+    else if (ep_add(env, s->tcp_fd, tag(s, TAG_TCP), EPOLLIN | EPOLLOUT) < 0)
+        snprintf(why, cap, "epoll: %s", strerror(errno));
+    else
+        return 0;
+    site_ws_close(s, env);
+    return -1;
+}
+
+void site_ws_close(struct site *s, struct load_env *env)
+{
+    if (s->tcp_fd >= 0) {
+        epoll_ctl(env->epfd, EPOLL_CTL_DEL, s->tcp_fd, NULL);
+        close(s->tcp_fd);
+        s->tcp_fd = -1;
+    }
+    ws_conn_free(&s->ws);
+}
+
+void site_ws_rearm(struct site *s, struct load_env *env)
+{
+    if (s->tcp_fd >= 0)
+        ep_mod(env, s->tcp_fd, tag(s, TAG_TCP), EPOLLIN | (ws_conn_want_write(&s->ws) ? EPOLLOUT : 0));
+}
+
+void site_open(struct site *s, struct load_env *env, int64_t now_ms)
+{
+    char why[200];
+    s->t_open_ms = now_ms;
+    set_stage(s, env, SITE_TCP);
+    if (site_udp_open(s, env) < 0)
+        return;
+    if (site_ws_connect(s, env, why, sizeof why) < 0)
+        return fail(s, env, "%s", why);
 }
 
 /* ---- the offer and the answer ---- */
@@ -271,14 +328,18 @@ static void apply_answer(struct site *s, struct load_env *env, const char *sdp)
     set_stage(s, env, SITE_CONNECTING);
 }
 
+void site_take_answer(struct site *s, struct load_env *env, const char *session, const char *sdp)
+{
+    if (!sdp || !session)
+        return fail(s, env, "answer without sdp/session");
+    snprintf(s->session, sizeof s->session, "%s", session);
+    apply_answer(s, env, sdp);
+}
+
 static void on_answer(struct site *s, struct load_env *env, json_t *msg)
 {
-    const char *sdp = json_string_value(json_object_get(msg, "sdp"));
-    const char *sess = json_string_value(json_object_get(msg, "session"));
-    if (!sdp || !sess)
-        return fail(s, env, "answer without sdp/session");
-    snprintf(s->session, sizeof s->session, "%s", sess);
-    apply_answer(s, env, sdp);
+    site_take_answer(s, env, json_string_value(json_object_get(msg, "session")),
+                     json_string_value(json_object_get(msg, "sdp")));
 }
 
 /* ---- Janus mode: the same site signs in to Janus's AudioBridge (tools/load/janus.h) ---- */
@@ -362,7 +423,7 @@ static void on_message(void *arg, char *text, size_t len)
     json_decref(msg);
 }
 
-static void send_join(struct site *s, struct load_env *env)
+void site_send_join(struct site *s, struct load_env *env)
 {
     char *offer = malloc(OFFER_MAX);
     if (!offer || build_offer(offer, OFFER_MAX, s, env) < 0) {
@@ -412,7 +473,7 @@ void site_on_tcp(struct site *s, struct load_env *env, uint32_t events, int64_t 
         if (!was_open && s->ws.open && env->janus)
             janus_start(s, env, now_ms);
         else if (!was_open && s->ws.open)
-            send_join(s, env);
+            site_send_join(s, env);
     }
     if (s->stage != SITE_FAILED)
         ep_mod(env, s->tcp_fd, tag(s, TAG_TCP), EPOLLIN | (ws_conn_want_write(&s->ws) ? EPOLLOUT : 0));
@@ -484,6 +545,7 @@ static void on_rtp(struct site *s, struct load_env *env, const uint8_t *buf, siz
         env->joined++;
     }
     env->audio_in++;
+    s->t_last_audio_ms = now_ms;
     rx_update(&s->rx, h.seq, h.ts, arrival_ns);
     if (s->ear)
         lv_ear_packet(s->ear, h.seq, buf + h.payload_off, h.payload_len, arrival_ns);
@@ -556,7 +618,7 @@ void site_tick(struct site *s, struct load_env *env, int64_t now_ms, int64_t joi
         }
         return;
     }
-    if (s->stage >= SITE_FIRST_MEDIA && now_ms >= s->next_consent_ms) {
+    if ((s->stage == SITE_FIRST_MEDIA || s->stage == SITE_MEDIA) && now_ms >= s->next_consent_ms) {
         wclient_send_check(&s->wc, true);
         s->next_consent_ms = now_ms + CONSENT_MS;
     }
@@ -642,17 +704,8 @@ void site_reap(struct site *s, struct load_env *env)
     if (s->reaped)
         return;
     s->reaped = true;
-    if (s->tcp_fd >= 0) {
-        epoll_ctl(env->epfd, EPOLL_CTL_DEL, s->tcp_fd, NULL);
-        close(s->tcp_fd);
-        s->tcp_fd = -1;
-    }
-    ws_conn_free(&s->ws);
-    if (s->wc_open) {
-        epoll_ctl(env->epfd, EPOLL_CTL_DEL, s->wc.fd, NULL);
-        wclient_free(&s->wc);
-        s->wc_open = false;
-    }
+    site_ws_close(s, env);
+    site_udp_close(s, env);
 }
 
 void site_close(struct site *s, struct load_env *env)

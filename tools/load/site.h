@@ -24,15 +24,18 @@ enum site_stage {
     SITE_WAITING = 0, /* not started yet */
     SITE_TCP,         /* TCP connect in progress */
     SITE_UPGRADE,     /* WebSocket handshake */
+    SITE_SIGNIN,      /* room mode: signin sent, waiting for signedin */
     SITE_ANSWER,      /* join sent, waiting for the answer */
     SITE_CONNECTING,  /* ICE checks, then the DTLS handshake */
     SITE_FIRST_MEDIA, /* SRTP keys in place, sending; nothing received yet */
     SITE_MEDIA,       /* joined: media flows both ways */
     SITE_FAILED,
+    SITE_IDLE,        /* room mode: signed in, no media session */
+    SITE_BACKOFF,     /* room mode: WebSocket lost, waiting to reconnect */
 };
 
 /* Epoll tags: data.u64 = index << 2 | kind. */
-enum { TAG_TIMER = 0, TAG_TCP = 1, TAG_UDP = 2 };
+enum { TAG_TIMER = 0, TAG_TCP = 1, TAG_UDP = 2, TAG_STDIN = 3 };
 
 /* Per-room facts the sites share: the marker beeps its talker sent. */
 struct load_room {
@@ -43,6 +46,8 @@ struct load_room {
 
 /* Everything the sites share; owned by main. */
 struct impair;
+struct lroom;
+struct lroom_site;
 
 struct load_env {
     struct impair *impair;        /* --loss/--delay/--jitter on media sent, NULL none; owned by main */
@@ -66,6 +71,7 @@ struct load_env {
     bool own_gcm;                 /* RTP under GCM through OpenSSL (media/srtp_gcm.c), not libsrtp2 */
     bool janus;                   /* sign in to Janus's AudioBridge instead of our server */
     long long janus_room;         /* Janus mode: the room of site room 0 (room k is this + k) */
+    struct lroom *lroom;          /* room mode (--credentials, tools/load/room.h), NULL otherwise */
     /* counters, all sites */
     uint64_t pkts_out, pkts_in, bytes_out, bytes_in, video_pkts_out;
     uint64_t audio_in;            /* Opus RTP packets received (the mix), without RTCP */
@@ -118,6 +124,8 @@ struct site {
     int n_video_ssrcs_in;
     struct site_rx rx;
     struct lv_ear *ear;           /* sampled receivers only, owned */
+    int64_t t_last_audio_ms;      /* monotonic arrival of the last mix packet */
+    struct lroom_site *rm;        /* room mode: credential and sign-in state, owned; else NULL */
 };
 
 const char *site_stage_name(enum site_stage st);
@@ -138,6 +146,26 @@ void site_send(struct site *s, struct load_env *env);
 void site_reap(struct site *s, struct load_env *env);
 /* Polite end: WebSocket close, then everything is freed. */
 void site_close(struct site *s, struct load_env *env);
+
+/* The steps site_open takes, for room mode (tools/load/room.c), which signs in first and
+ * opens the media transport only when invited. */
+/* Opens the UDP socket (ICE/DTLS client) and registers it. On failure the site fails
+ * (stage SITE_FAILED, reason in s->why) and -1 is returned. */
+int site_udp_open(struct site *s, struct load_env *env);
+/* Closes the UDP socket and frees its DTLS/SRTP state, when open. */
+void site_udp_close(struct site *s, struct load_env *env);
+/* TCP connect (non-blocking), WebSocket upgrade queued, socket registered. -1 with the reason
+ * in why[0..cap) (and nothing left open) on failure. */
+int site_ws_connect(struct site *s, struct load_env *env, char *why, size_t cap);
+/* Closes the WebSocket's socket at once (no close frame) and frees its buffers. */
+void site_ws_close(struct site *s, struct load_env *env);
+/* Asks epoll for writability while the WebSocket has queued bytes. */
+void site_ws_rearm(struct site *s, struct load_env *env);
+void site_set_stage(struct site *s, struct load_env *env, enum site_stage st);
+/* Sends `join` for s->conference with a new offer; stage SITE_ANSWER (or SITE_FAILED). */
+void site_send_join(struct site *s, struct load_env *env);
+/* Takes the server's answer (session id and SDP): stage SITE_CONNECTING (or SITE_FAILED). */
+void site_take_answer(struct site *s, struct load_env *env, const char *session, const char *sdp);
 
 /* Loss from the receive statistics: expected and lost packets. */
 void site_rx_loss(const struct site_rx *rx, uint64_t *expected, uint64_t *lost);

@@ -65,8 +65,15 @@ void lv_ear_packet(struct lv_ear *e, uint16_t seq, const uint8_t *payload, size_
 
 double lv_ear_tone_dbfs(const struct lv_ear *e, double hz, double *seconds)
 {
+    return lv_ear_tone_dbfs_last(e, hz, (double)e->cap / LA_RATE, seconds);
+}
+
+double lv_ear_tone_dbfs_last(const struct lv_ear *e, double hz, double window_s, double *seconds)
+{
     /* The ring holds the newest `filled` samples ending at pos; unwrap into one span. */
-    size_t n = e->filled;
+    size_t n = e->filled, want = window_s > 0 ? (size_t)(window_s * LA_RATE) : 0;
+    if (n > want)
+        n = want;
     *seconds = (double)n / LA_RATE;
     if (n == 0)
         return -200.0;
@@ -79,6 +86,15 @@ double lv_ear_tone_dbfs(const struct lv_ear *e, double hz, double *seconds)
     double db = la_tone_dbfs(tmp, n, hz);
     free(tmp);
     return db;
+}
+
+void lv_ear_reset(struct lv_ear *e)
+{
+    e->pos = e->filled = 0;
+    e->have_seq = 0;
+    if (e->dec)
+        opus_decoder_ctl(e->dec, OPUS_RESET_STATE);
+    la_beep_det_init(e->det);
 }
 
 void lv_ear_clear_onsets(struct lv_ear *e)

@@ -29,6 +29,11 @@ void lv_ear_packet(struct lv_ear *e, uint16_t seq, const uint8_t *payload, size_
                    int64_t arrival_ns);
 /* Level in dBFS of a tone at hz over the kept audio; *seconds gets how much was used. */
 double lv_ear_tone_dbfs(const struct lv_ear *e, double hz, double *seconds);
+/* The same over the newest `window_s` seconds at most (room mode's "heard" lines). */
+double lv_ear_tone_dbfs_last(const struct lv_ear *e, double hz, double window_s, double *seconds);
+/* A new stream follows (room mode: a new media session): forgets the audio, the sequence
+ * and the decoder's state. */
+void lv_ear_reset(struct lv_ear *e);
 /* Forgets the beeps heard so far (they came before the measurement window). */
 void lv_ear_clear_onsets(struct lv_ear *e);
 void lv_ear_free(struct lv_ear *e);
