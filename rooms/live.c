@@ -142,25 +142,24 @@ static json_t *id_or_null(int64_t id)
     return id ? json_integer(id) : json_null();
 }
 
+static int by_hand_time(const void *a, const void *b)
+{
+    const struct member *x = *(const struct member *const *)a, *y = *(const struct member *const *)b;
+    return (x->hand_at > y->hand_at) - (x->hand_at < y->hand_at);
+}
+
 static json_t *state_json(struct lconf *lc)
 {
-    json_t *hands = json_array();
     /* the queue: raised hands by the time they went up */
-    for (;;) {
-        struct member *best = NULL;
-        for (int i = 0; i < lc->n; i++) {
-            struct member *m = &lc->m[i];
-            bool listed = false;
-            size_t k;
-            json_t *v;
-            json_array_foreach(hands, k, v) if (json_integer_value(v) == m->m.site) listed = true;
-            if (m->hand && !listed && (!best || m->hand_at < best->hand_at))
-                best = m;
-        }
-        if (!best)
-            break;
-        json_array_append_new(hands, json_integer(best->m.site));
-    }
+    const struct member *up[lc->n + 1];
+    int nup = 0;
+    for (int i = 0; i < lc->n; i++)
+        if (lc->m[i].hand)
+            up[nup++] = &lc->m[i];
+    qsort(up, (size_t)nup, sizeof up[0], by_hand_time);
+    json_t *hands = json_array();
+    for (int i = 0; i < nup; i++)
+        json_array_append_new(hands, json_integer(up[i]->m.site));
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long)lc->c.id);
     json_t *rc = json_null();

@@ -60,19 +60,15 @@ static int write_secrets(const char *path, json_t *sites, char *err, size_t errl
     return ok ? 0 : -1;
 }
 
-int seed_demo(struct db *db, const char *province, const char *secrets_path, char *err, size_t errlen)
+json_t *seed_sites(struct db *db, const char *unit, bool subtree)
 {
-    json_t *existing = store_confs_list(db, "", "");
-    size_t nconf = json_array_size(existing);
-    json_decref(existing);
-    if (nconf)
-        return 0; /* seeded before, or a real installation */
-    json_t *units = store_units_without_site(db, province), *sites = json_array(), *u;
+    json_t *units = store_units_without_site(db, unit), *out = json_array(), *u;
     size_t i;
-    int64_t chair = 0;
     int rc = store_begin(db);
     json_array_foreach(units, i, u) {
         const char *uid = json_string_value(json_object_get(u, "id"));
+        if (!subtree && strcmp(uid, unit))
+            continue;
         char name[STORE_NAME_MAX], secret[40], digest[AUTH_DIGEST_HEX];
         snprintf(name, sizeof name, "Điểm cầu %s", json_string_value(json_object_get(u, "name")));
         auth_random_secret(secret, sizeof secret, 24);
@@ -82,12 +78,33 @@ int seed_demo(struct db *db, const char *province, const char *secrets_path, cha
             rc = -1;
             break;
         }
-        if (!strcmp(uid, province))
-            chair = id;
-        json_array_append_new(sites, json_pack("{s:I,s:s,s:s,s:s}", "site", (json_int_t)id, "unit", uid, "name", name,
-                                               "secret", secret));
+        json_array_append_new(out, json_pack("{s:I,s:s,s:s,s:s}", "site", (json_int_t)id, "unit", uid, "name", name,
+                                             "secret", secret));
     }
     json_decref(units);
+    if (store_commit(db, rc) < 0) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+int seed_demo(struct db *db, const char *province, const char *secrets_path, char *err, size_t errlen)
+{
+    json_t *existing = store_confs_list(db, "", "");
+    size_t nconf = json_array_size(existing);
+    json_decref(existing);
+    if (nconf)
+        return 0; /* seeded before, or a real installation */
+    store_begin(db); /* the sites and the conference: all or nothing */
+    json_t *sites = seed_sites(db, province, true);
+    int rc = sites ? 0 : -1;
+    int64_t chair = 0;
+    size_t i;
+    json_t *u;
+    json_array_foreach(sites, i, u)
+        if (!strcmp(json_string_value(json_object_get(u, "unit")), province))
+            chair = json_integer_value(json_object_get(u, "site"));
     json_t *province_unit = store_unit_json(db, province);
     struct store_conf c;
     memset(&c, 0, sizeof c);

@@ -8,6 +8,7 @@
 #include "mcu/server.h"
 #include "rooms/auth.h"
 #include "rooms/live.h"
+#include "rooms/seed.h"
 #include "rooms/store.h"
 
 #include <ctype.h>
@@ -409,30 +410,9 @@ static void h_site_provision(struct req *r)
         return api_fail(r, 400, "bad_request", "no unit '%s'", unit);
     if (!api_check_scope(r, unit, "site.provision", unit))
         return;
-    json_t *units = store_units_without_site(r->db, unit), *out = json_array(), *u;
-    size_t i;
-    int rc = store_begin(r->db);
-    json_array_foreach(units, i, u) {
-        const char *uid = json_string_value(json_object_get(u, "id"));
-        if (sub && !json_is_true(sub) && strcmp(uid, unit))
-            continue;
-        char digest[AUTH_DIGEST_HEX], name[STORE_NAME_MAX];
-        snprintf(name, sizeof name, "Điểm cầu %s", json_string_value(json_object_get(u, "name")));
-        json_t *secret = new_secret(digest);
-        int64_t id = store_site_create(r->db, uid, name, 2000, digest);
-        if (id < 0) {
-            json_decref(secret);
-            rc = -1;
-            break;
-        }
-        json_array_append_new(out, json_pack("{s:I,s:s,s:s,s:o}", "site", (json_int_t)id, "unit", uid, "name", name,
-                                             "secret", secret));
-    }
-    json_decref(units);
-    if (store_commit(r->db, rc) < 0) {
-        json_decref(out);
+    json_t *out = seed_sites(r->db, unit, !sub || json_is_true(sub));
+    if (!out)
         return api_fail(r, 500, "internal", "cannot store the sites; nothing was created");
-    }
     char detail[32];
     snprintf(detail, sizeof detail, "%zu sites", json_array_size(out));
     api_audit(r, "site.provision", unit, "ok", detail, unit);
