@@ -118,12 +118,23 @@ unit: asan
 integration: asan
 	@bash tests/run.sh integration
 
-FUZZ_SECONDS ?= 60
+# Every fuzzer for FUZZ_SECONDS (10 minutes by default) on its seed corpus plus what earlier
+# runs found (build/fuzz/corpus/NAME). A failing target is reported and the rest still run;
+# the summary gives each target's executions and result, and `make fuzz` fails if any did.
+# Logs: build/fuzz/logs/NAME.log; crashing inputs: build/fuzz/crashes/NAME/.
+FUZZ_SECONDS ?= 600
 fuzz: $(FUZZERS)
-	@for f in $(FUZZERS); do n=$$(basename $$f | sed 's/^fuzz_//'); \
-	  mkdir -p build/fuzz/corpus/$$n; \
-	  echo "== $$f for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus/$$n fuzz/corpus/$$n || exit 1; done
+	@failed=0; summary=""; mkdir -p build/fuzz/logs; \
+	for f in $(FUZZERS); do n=$$(basename $$f | sed 's/^fuzz_//'); log=build/fuzz/logs/$$n.log; \
+	  mkdir -p build/fuzz/corpus/$$n build/fuzz/crashes/$$n; seeds=fuzz/corpus/$$n; [ -d $$seeds ] || seeds=; \
+	  echo "== $$n for $(FUZZ_SECONDS)s (log: $$log)"; \
+	  if $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=build/fuzz/crashes/$$n/ \
+	      build/fuzz/corpus/$$n $$seeds >$$log 2>&1; then result=ok; \
+	  else result="FAILED: $$(grep -m1 -o 'ERROR: .*\|runtime error: .*\|deadly signal' $$log)"; failed=$$((failed + 1)); fi; \
+	  execs=$$(grep -o 'number_of_executed_units: *[0-9]*' $$log | grep -o '[0-9]*$$'); \
+	  [ -n "$$execs" ] || execs=$$(grep -o '^#[0-9]*' $$log | tail -1 | tr -d '#'); \
+	  summary="$$summary$$(printf '%-14s %12s executions  %s' "$$n" "$${execs:-?}" "$$result")\n"; \
+	done; printf '\n%b' "$$summary"; [ $$failed -eq 0 ]
 
 bench: $(BENCHES) build/mcu
 

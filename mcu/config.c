@@ -2,6 +2,7 @@
 #include "mcu/config.h"
 #include "mcu/log.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -115,6 +116,9 @@ INT_SETTER(set_mix_dominant, mix_dominant_ms, 0, 60000)
 INT_SETTER(set_end_warning, end_warning_s, 0, 86400)
 INT_SETTER(set_session_idle, session_idle_s, 1, 86400 * 30)
 INT_SETTER(set_session_max, session_max_s, 1, 86400 * 365)
+INT_SETTER(set_monitor_sample, monitor_sample_s, 1, 3600)
+INT_SETTER(set_monitor_retention, monitor_retention_days, 100, 3650)
+INT_SETTER(set_max_conns, max_conns_per_addr, 0, 1000000)
 
 static int set_mix_rate(struct mcu_config *c, const char *v, char *err, size_t errlen)
 {
@@ -133,6 +137,27 @@ STR_SETTER(set_demo_province, demo_province)
 STR_SETTER(set_tls_cert, tls_cert)
 STR_SETTER(set_tls_key, tls_key)
 STR_SETTER(set_admin_password, admin_password)
+
+static int set_conn_exempt(struct mcu_config *c, const char *v, char *err, size_t errlen)
+{
+    char buf[CONFIG_STR];
+    if (copy_str(buf, sizeof buf, v, "conn_limit_exempt", err, errlen) < 0)
+        return -1;
+    int n = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save), n++) {
+        unsigned char a[16];
+        if (strcmp(t, "none") && inet_pton(AF_INET, t, a) != 1 && inet_pton(AF_INET6, t, a) != 1) {
+            snprintf(err, errlen, "conn_limit_exempt: '%s' is not an IP address", t);
+            return -1;
+        }
+        if (n == 16) {
+            snprintf(err, errlen, "conn_limit_exempt: at most 16 addresses");
+            return -1;
+        }
+    }
+    strcpy(c->conn_limit_exempt, v);
+    return 0;
+}
 
 static int set_log_level(struct mcu_config *c, const char *v, char *err, size_t errlen)
 {
@@ -170,6 +195,7 @@ BOOL_SETTER(set_syslog, syslog)
 BOOL_SETTER(set_insecure_http, insecure_http)
 BOOL_SETTER(set_mix_dtx, mix_dtx)
 BOOL_SETTER(set_test_conferences, test_conferences)
+BOOL_SETTER(set_tls_self_signed, tls_self_signed)
 
 static const struct key keys[] = {
     {"listen", "MCU_LISTEN", "ADDR:PORT", set_listen,
@@ -190,6 +216,13 @@ static const struct key keys[] = {
      "import this province's units (e.g. 89, An Giang) at start if missing (default none)"},
     {"tls_cert", "MCU_TLS_CERT", "FILE", set_tls_cert, "PEM certificate; enables HTTPS/WSS (default none)"},
     {"tls_key", "MCU_TLS_KEY", "FILE", set_tls_key, "PEM private key for tls_cert"},
+    {"tls_self_signed", "MCU_TLS_SELF_SIGNED", "BOOL", set_tls_self_signed,
+     "serve HTTPS/WSS with a self-signed certificate made at first start and kept next to the database "
+     "(default false)"},
+    {"max_conns_per_addr", "MCU_MAX_CONNS_PER_ADDR", "N", set_max_conns,
+     "open HTTP/WebSocket connections allowed from one address, 0 = no limit (default 64)"},
+    {"conn_limit_exempt", "MCU_CONN_LIMIT_EXEMPT", "ADDRS", set_conn_exempt,
+     "addresses max_conns_per_addr does not count, comma-separated, or none (default 127.0.0.1,::1)"},
     {"log_level", "MCU_LOG_LEVEL", "LEVEL", set_log_level, "error, warn, info or debug (default info)"},
     {"syslog", "MCU_SYSLOG", "BOOL", set_syslog, "also log to syslog (default false)"},
     {"insecure_http", "MCU_INSECURE_HTTP", "BOOL", set_insecure_http,
@@ -218,6 +251,10 @@ static const struct key keys[] = {
      "an admin sign-in unused this long expires (default 1800)"},
     {"session_max_s", "MCU_SESSION_MAX_S", "S", set_session_max,
      "an admin sign-in expires this long after it began, used or not (default 43200)"},
+    {"monitor_sample_s", "MCU_MONITOR_SAMPLE_S", "S", set_monitor_sample,
+     "link-utilisation sample window, 1..3600 (default 300, the regulation's 5 minutes)"},
+    {"monitor_retention_days", "MCU_MONITOR_RETENTION_DAYS", "DAYS", set_monitor_retention,
+     "link-utilisation samples are kept this long, 100..3650 (default 400)"},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -244,6 +281,10 @@ void config_defaults(struct mcu_config *c)
     c->end_warning_s = 60;
     c->session_idle_s = 1800;
     c->session_max_s = 43200;
+    c->monitor_sample_s = 300;
+    c->monitor_retention_days = 400;
+    c->max_conns_per_addr = 64;
+    strcpy(c->conn_limit_exempt, "127.0.0.1,::1");
 }
 
 static const struct key *find_key(const char *name)
@@ -368,6 +409,24 @@ int config_worker_count(const struct mcu_config *c)
     return n > 0 ? (int)n : 1;
 }
 
+/* tls_self_signed: the certificate and key live next to the database (the data directory),
+ * so a restart presents the same certificate and browsers' exceptions keep working. */
+static int resolve_self_signed(struct mcu_config *c, char *err, size_t errlen)
+{
+    if (c->tls_cert[0] || c->tls_key[0]) {
+        snprintf(err, errlen, "tls_self_signed cannot be combined with tls_cert or tls_key");
+        return -1;
+    }
+    const char *slash = strrchr(c->db_path, '/');
+    int dir = slash ? (int)(slash - c->db_path + 1) : 0;
+    if (snprintf(c->tls_cert, sizeof c->tls_cert, "%.*stls-self-signed.crt", dir, c->db_path) >= (int)sizeof c->tls_cert ||
+        snprintf(c->tls_key, sizeof c->tls_key, "%.*stls-self-signed.key", dir, c->db_path) >= (int)sizeof c->tls_key) {
+        snprintf(err, errlen, "tls_self_signed: the database path is too long to put the certificate beside it");
+        return -1;
+    }
+    return 0;
+}
+
 int config_load(struct mcu_config *c, int argc, char **argv, FILE *out, char *err, size_t errlen)
 {
     const char *file = getenv("MCU_CONFIG");
@@ -440,6 +499,8 @@ int config_load(struct mcu_config *c, int argc, char **argv, FILE *out, char *er
         snprintf(err, errlen, "no media address configured");
         return -1;
     }
+    if (c->tls_self_signed && resolve_self_signed(c, err, errlen) < 0)
+        return -1;
     bool loopback = !strncmp(c->listen_host, "127.", 4) || !strcmp(c->listen_host, "::1") ||
                     !strcmp(c->listen_host, "localhost");
     if (!loopback && !c->tls_cert[0] && !c->insecure_http) {

@@ -24,6 +24,9 @@ struct mcu_config {
     char demo_province[16];                               /* province code imported at start */
     char tls_cert[CONFIG_STR];                            /* PEM certificate; "" = plain HTTP */
     char tls_key[CONFIG_STR];                             /* PEM private key */
+    bool tls_self_signed;                                 /* tls_cert/tls_key generated in the data dir */
+    int max_conns_per_addr;                               /* open connections per peer address; 0 = any */
+    char conn_limit_exempt[CONFIG_STR];                   /* addresses max_conns_per_addr ignores */
     int log_level;                                        /* enum log_level */
     bool syslog;                                          /* also log to syslog */
     bool insecure_http;                                   /* allow plain HTTP off loopback */
@@ -39,6 +42,8 @@ struct mcu_config {
     bool test_conferences;                                /* echo, mix, mix-* without signing in */
     int end_warning_s;                                    /* warning before a scheduled end */
     int session_idle_s, session_max_s;                    /* admin sign-in expiry */
+    int monitor_sample_s;                                 /* link-utilisation window */
+    int monitor_retention_days;                           /* how long samples are kept */
 };
 
 void config_defaults(struct mcu_config *c);

@@ -8,6 +8,7 @@ enum mcu_cmd {
     CMD_SESSION_CREATE,  /* ptr: struct session_params *, owned by the worker from now on */
     CMD_SESSION_CLOSE,   /* id: session id */
     CMD_SESSION_MUTE,    /* id: session id; arg: 1 muted (never enters the mix), 0 not */
+    CMD_VIDEO_VIEW,      /* id: receiver session; arg: the session it sees as main, 0 = the dominant speaker */
 };
 
 /* worker -> signaling */
@@ -17,6 +18,8 @@ enum mcu_event {
     EV_SESSION_CLOSED,   /* id: session; arg: enum session_close_reason */
     EV_DOMINANT_SPEAKER, /* id: the session now dominant in its conference */
     EV_LEVELS,           /* ptr: struct mix_levels * (media/session.h), every 500 ms per conference */
+    EV_VIDEO_TRACKS,     /* ptr: struct video_tracks * (media/session.h), when a receiver's tracks change */
+    EV_VIDEO_LAYERS,     /* id: publisher session; arg: bit i = simulcast layer i should run, bits 8..15 = layers */
 };
 
 #endif

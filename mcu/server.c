@@ -1,6 +1,7 @@
 /* Start-up and shut-down order of the daemon's parts. */
 #include "mcu/server.h"
 #include "mcu/log.h"
+#include "mcu/selfcert.h"
 #include "media/dtls.h"
 #include "media/srtp.h"
 #include "rooms/auth.h"
@@ -53,6 +54,14 @@ int server_start(struct server *s, const struct mcu_config *cfg, char *err, size
             goto out_close_db;
     }
 
+    if (cfg->tls_self_signed) { /* after db_open, which made the data directory */
+        char fp[SELFCERT_FP_LEN];
+        int made = selfcert_ensure(cfg->tls_cert, cfg->tls_key, cfg->listen_host, fp, err, errlen);
+        if (made < 0)
+            goto out_close_db;
+        log_info("server", "%s self-signed HTTPS certificate %s, sha-256 %s", made ? "made a new" : "reusing the",
+                 cfg->tls_cert, fp);
+    }
     if (srtpx_init() < 0 || !(s->identity = dtls_identity_new())) {
         snprintf(err, errlen, "cannot initialise DTLS/SRTP");
         goto out_close_db;
@@ -86,8 +95,8 @@ int server_start(struct server *s, const struct mcu_config *cfg, char *err, size
         snprintf(err, errlen, "cannot start the signaling thread");
         goto out_stop_workers;
     }
-    log_info("server", "listening on http://%s%s%s:%d/ with %d media worker%s on UDP %d-%d",
-             strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
+    log_info("server", "listening on %s://%s%s%s:%d/ with %d media worker%s on UDP %d-%d",
+             cfg->tls_cert[0] ? "https" : "http", strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
              strchr(cfg->listen_host, ':') ? "]" : "", signaling_port(s->sig), s->nworkers,
              s->nworkers == 1 ? "" : "s", cfg->media_port, cfg->media_port + s->nworkers - 1);
     return 0;

@@ -29,6 +29,9 @@
     X(DROP_AUDIO_LATE, "audio_late")           /* behind the playout point */ \
     X(DROP_AUDIO_DUPLICATE, "audio_duplicate")                            \
     X(DROP_AUDIO_UNUSABLE, "audio_unusable")   /* too big, not 20 ms */   \
+    X(DROP_VIDEO_MALFORMED, "video_malformed") /* bad VP8/VP9 descriptor or RTX */ \
+    X(DROP_VIDEO_UNKNOWN_STREAM, "video_unknown_stream") /* SSRC/rid not announced */ \
+    X(DROP_RATE_LIMITED, "rate_limited")       /* over its source's packet budget */ \
     X(DROP_TX_QUEUE_FULL, "tx_queue_full")                                \
     X(DROP_TX_ERROR, "tx_error")                                          \
     X(DROP_EVENT_QUEUE_FULL, "event_queue_full")

@@ -8,8 +8,10 @@
 #include "media/echo.h"
 #include "media/mixconf.h"
 #include "media/peer.h"
+#include "media/quality.h"
 #include "media/rtp.h"
 #include "media/stun.h"
+#include "media/vrouter.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -17,6 +19,13 @@
 
 #define BUCKETS 4096 /* power of two */
 #define HOUSEKEEPING_TICKS 10 /* consent and timers every 200 ms */
+/* Per-source budgets: a validated address may send this many packets a second (simulcast
+ * video, audio and RTCP stay far below), and a session's ICE checks are verified (an HMAC
+ * each) at most this often; the rest is dropped as rate_limited before any crypto. */
+#define SOURCE_PPS 4000.0
+#define SOURCE_BURST 2000.0
+#define STUN_PPS 50.0
+#define STUN_BURST 25.0
 
 struct engine {
     struct worker *w;
@@ -107,6 +116,7 @@ void engine_tx_commit(struct engine *e, struct peer *p, size_t len)
     if (p->selected < 0)
         return;
     struct peer_addr *pa = &p->addrs[p->selected];
+    qstats_sent(&p->q, len);
     worker_tx_commit(e->w, pa->sock, len, (struct sockaddr *)&pa->addr, pa->len);
 }
 
@@ -257,6 +267,7 @@ static void peer_validate_addr(struct engine *e, struct peer *p, int sock,
         }
         struct peer_addr *pa = &p->addrs[idx];
         memcpy(&pa->addr, from, fromlen);
+        pa->tokens_ns = 0; /* a fresh budget for a new address */
         pa->len = fromlen;
         pa->sock = sock;
         pa->used = true;
@@ -273,6 +284,22 @@ static void peer_validate_addr(struct engine *e, struct peer *p, int sock,
             flush_dtls(e, p);
         }
     }
+}
+
+/* Token bucket: refills at rate per second up to burst; false when empty. */
+static bool rate_ok(double *tokens, int64_t *at_ns, int64_t now, double rate, double burst)
+{
+    if (*at_ns == 0)
+        *tokens = burst;
+    else
+        *tokens += (double)(now - *at_ns) * rate / 1e9;
+    if (*tokens > burst)
+        *tokens = burst;
+    *at_ns = now;
+    if (*tokens < 1.0)
+        return false;
+    *tokens -= 1.0;
+    return true;
 }
 
 static void on_stun(struct engine *e, int sock, const uint8_t *buf, size_t len,
@@ -292,6 +319,8 @@ static void on_stun(struct engine *e, int sock, const uint8_t *buf, size_t len,
     struct peer *p = find_ufrag(e, (const char *)lu, lul);
     if (!p)
         return engine_drop(e, DROP_STUN_UNKNOWN_USER);
+    if (!rate_ok(&p->stun_tokens, &p->stun_tokens_ns, now, STUN_PPS, STUN_BURST))
+        return engine_drop(e, DROP_RATE_LIMITED);
     const uint8_t *key = (const uint8_t *)p->p.local_pwd;
     size_t keylen = strlen(p->p.local_pwd);
     if (!m.has_integrity || stun_check_integrity(buf, len, &m, key, keylen) < 0)
@@ -335,6 +364,7 @@ static void on_dtls(struct engine *e, struct peer *p, const uint8_t *buf, size_t
 
 static void on_srtp(struct engine *e, struct peer *p, uint8_t *buf, size_t len)
 {
+    qstats_received(&p->q, len);
     if (!p->srtp)
         return engine_drop(e, DROP_RTP_NOT_READY);
     bool rtcp = rtp_is_rtcp(buf, len);
@@ -345,7 +375,10 @@ static void on_srtp(struct engine *e, struct peer *p, uint8_t *buf, size_t len)
     if (p->p.mode == SESSION_MODE_MIX) {
         if (!rtcp)
             mixconf_on_rtp(e, p, buf, len);
-        /* RTCP from mix members (receiver reports) is not used yet */
+        else {
+            quality_on_rtcp(p, buf, len); /* receiver reports: the round trip */
+            mixconf_on_rtcp(e, p, buf, len); /* video feedback: PLI, NACK, bandwidth */
+        }
     } else if (rtcp) {
         echo_on_rtcp(e, p, buf, len);
     } else {
@@ -364,6 +397,8 @@ void engine_on_datagram(struct engine *e, int sock, uint8_t *buf, size_t len,
     struct peer_addr *pa = find_addr(e, from);
     if (!pa)
         return engine_drop(e, kind == DEMUX_DTLS ? DROP_DTLS_UNKNOWN_ADDR : DROP_RTP_UNKNOWN_ADDR);
+    if (!rate_ok(&pa->tokens, &pa->tokens_ns, now_ns, SOURCE_PPS, SOURCE_BURST))
+        return engine_drop(e, DROP_RATE_LIMITED);
     pa->sock = sock;
     if (kind == DEMUX_DTLS)
         on_dtls(e, pa->peer, buf, len);
@@ -424,6 +459,12 @@ void engine_on_command(struct engine *e, struct mcu_msg *m)
         struct peer *p = find_id(e, m->id);
         if (p)
             mixconf_set_muted(p, m->arg != 0);
+        break;
+    }
+    case CMD_VIDEO_VIEW: {
+        struct peer *p = find_id(e, m->id);
+        if (p)
+            vrouter_set_view(p, (uint64_t)m->arg);
         break;
     }
     default:

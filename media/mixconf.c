@@ -7,8 +7,10 @@
 #include "media/amix.h"
 #include "media/engine.h"
 #include "media/peer.h"
+#include "media/quality.h"
 #include "media/rtp.h"
 #include "media/session.h"
+#include "media/vrouter.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 struct mixconf {
     char name[64];
     struct amix *mix;
+    struct vrouter *vr;    /* its video */
     struct peer *members;  /* linked through peer.conf_next */
     int nmembers;
     int dominant_slot;
@@ -41,6 +44,7 @@ static void conf_drop(struct mixconf_set *set, struct mixconf *c)
             break;
         }
     log_info("mixconf", "conference '%s' closed", c->name);
+    vrouter_free(c->vr);
     amix_free(c->mix);
     free(c);
 }
@@ -61,7 +65,10 @@ int mixconf_join(struct mixconf_set *set, struct peer *p)
         cfg.dtx = p->p.mix_dtx;
         cfg.dominant_switch_ms = p->p.mix_dominant_ms;
         c->mix = amix_new(&cfg);
-        if (!c->mix) {
+        c->vr = vrouter_new();
+        if (!c->mix || !c->vr) {
+            amix_free(c->mix);
+            vrouter_free(c->vr);
             free(c);
             return -1;
         }
@@ -75,6 +82,10 @@ int mixconf_join(struct mixconf_set *set, struct peer *p)
     int slot = amix_add(c->mix);
     if (slot >= 0 && (p->p.agc || p->p.denoise) &&
         amix_set_cleanup(c->mix, slot, p->p.agc, p->p.denoise) < 0) {
+        amix_remove(c->mix, slot);
+        slot = -1;
+    }
+    if (slot >= 0 && vrouter_join(c->vr, p) < 0) {
         amix_remove(c->mix, slot);
         slot = -1;
     }
@@ -106,6 +117,7 @@ void mixconf_leave(struct mixconf_set *set, struct peer *p)
     if (!c)
         return;
     amix_remove(c->mix, p->mix_slot);
+    vrouter_leave(c->vr, p);
     for (struct peer **pp = &c->members; *pp; pp = &(*pp)->conf_next)
         if (*pp == p) {
             *pp = p->conf_next;
@@ -116,14 +128,17 @@ void mixconf_leave(struct mixconf_set *set, struct peer *p)
         conf_drop(set, c);
 }
 
-void mixconf_on_rtp(struct engine *e, struct peer *p, const uint8_t *buf, size_t len)
+void mixconf_on_rtp(struct engine *e, struct peer *p, uint8_t *buf, size_t len)
 {
     rtp_hdr_t h;
     if (rtp_parse(buf, len, &h) < 0)
         return engine_drop(e, DROP_RTP_MALFORMED);
     p->rtp_in++;
-    if (!p->conf || h.pt != p->p.opus_pt || !h.payload_len)
-        return; /* video waits for the router; empty packets carry nothing */
+    quality_on_rtp(p, &h);
+    if (!p->conf || vrouter_on_rtp(e, p, buf, len, &h, mono_ns()))
+        return;
+    if (h.pt != p->p.opus_pt || !h.payload_len)
+        return; /* empty packets carry nothing */
     int level = -1;
     bool voice;
     uint8_t lv;
@@ -160,6 +175,7 @@ static void send_audio(struct engine *e, struct peer *p, const uint8_t *payload,
     engine_tx_commit(e, p, len);
     p->out_seq++;
     p->rtp_out++;
+    qstats_sent_audio(&p->q, plen);
 }
 
 #define LEVEL_TICKS 25 /* levels to signaling every 500 ms */
@@ -176,6 +192,7 @@ static void report_levels(struct engine *e, struct mixconf *c)
         lv->v[lv->n++] = (struct mix_level){p->p.id, (uint8_t)amix_level(c->mix, p->mix_slot),
                                             (uint32_t)(p->rtp_in - p->rtp_in_reported)};
         p->rtp_in_reported = p->rtp_in;
+        quality_fill(p, &lv->v[lv->n - 1]);
     }
     if (!engine_emit_ptr(e, EV_LEVELS, lv))
         free(lv);
@@ -197,14 +214,24 @@ void mixconf_tick(struct engine *e, struct mixconf_set *set, int64_t now_ns)
             const uint8_t *pkt = amix_output(c->mix, p->mix_slot, &len, &level, &own);
             if (pkt && len)
                 send_audio(e, p, pkt, len, level);
+            quality_tick(e, p, now_ns);
         }
         bool changed = false;
         int dom = amix_dominant(c->mix, &changed);
         if (changed && dom >= 0)
             for (struct peer *p = c->members; p; p = p->conf_next)
-                if (p->mix_slot == dom)
+                if (p->mix_slot == dom) {
                     engine_emit(e, EV_DOMINANT_SPEAKER, p->p.id, 0);
+                    vrouter_dominant(c->vr, p, now_ns);
+                }
+        vrouter_tick(e, c->vr, now_ns);
     }
+}
+
+void mixconf_on_rtcp(struct engine *e, struct peer *p, const uint8_t *buf, size_t len)
+{
+    if (p->conf)
+        vrouter_on_rtcp(e, p, buf, len, mono_ns());
 }
 
 void mixconf_free_all(struct mixconf_set *set)
@@ -214,6 +241,7 @@ void mixconf_free_all(struct mixconf_set *set)
         set->head = c->next;
         for (struct peer *p = c->members; p; p = p->conf_next)
             p->conf = NULL;
+        vrouter_free(c->vr);
         amix_free(c->mix);
         free(c);
     }

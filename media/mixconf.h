@@ -22,8 +22,10 @@ int mixconf_join(struct mixconf_set *set, struct peer *p);
 void mixconf_leave(struct mixconf_set *set, struct peer *p);
 /* Server-side mute: a muted participant never enters the mix. */
 void mixconf_set_muted(struct peer *p, bool muted);
-/* A decrypted RTP packet from a member. */
-void mixconf_on_rtp(struct engine *e, struct peer *p, const uint8_t *buf, size_t len);
+/* A decrypted RTP packet from a member (video goes to the router, which may rewrite it). */
+void mixconf_on_rtp(struct engine *e, struct peer *p, uint8_t *buf, size_t len);
+/* A decrypted RTCP compound from a member. */
+void mixconf_on_rtcp(struct engine *e, struct peer *p, const uint8_t *buf, size_t len);
 /* Every 20 ms: mix each conference and send every member its packet. */
 void mixconf_tick(struct engine *e, struct mixconf_set *set, int64_t now_ns);
 void mixconf_free_all(struct mixconf_set *set);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "media/dtls.h"
+#include "media/qstats.h"
 #include "media/session.h"
 #include "media/srtp.h"
 
@@ -23,6 +24,8 @@ struct peer_addr {
     bool used;
     struct peer *peer;            /* back pointer */
     struct peer_addr *next;       /* address-table chain */
+    double tokens;                /* per-source packet budget (engine.c rate_ok) */
+    int64_t tokens_ns;
 };
 
 struct peer {
@@ -34,6 +37,8 @@ struct peer {
     int64_t created_ns;
     int64_t consent_ns;           /* last valid ICE check */
     int64_t last_pli_ns;          /* upstream PLI rate limit */
+    double stun_tokens;           /* budget of ICE checks verified (HMAC) per second */
+    int64_t stun_tokens_ns;
     dtls_conn_t *dtls;
     srtpx_session_t *srtp;        /* NULL until DTLS completes */
     uint32_t in_audio_ssrc;       /* learned from the first packets */
@@ -42,12 +47,15 @@ struct peer {
     uint64_t rtp_in_reported;     /* rtp_in at the last level report */
     struct mixconf *conf;         /* SESSION_MODE_MIX: the conference, else NULL */
     int mix_slot;                 /* its slot in the conference's mixer */
+    struct vpeer *vr;             /* its video state in the conference's router, or NULL */
     uint16_t out_seq;             /* our audio stream to it: one SSRC, continuous seq/ts */
     uint32_t out_ts;
     struct peer *conf_next;       /* the conference's member list */
     struct peer *ufrag_next;      /* ufrag-table chain */
     struct peer *id_next;         /* id-table chain */
     struct peer *prev, *next;     /* every peer of the engine, for the tick */
+    /* quality counters (media/qstats.h) */
+    struct qstats q;              /* bytes, loss, jitter, round trip; fed by media/quality.c */
 };
 
 #endif

@@ -27,6 +27,40 @@ enum session_mode {
     SESSION_MODE_MIX,      /* an audio conference: everyone hears the mix of the talkers */
 };
 
+#define SESSION_MAX_LAYERS 3  /* simulcast layers a publisher may send */
+#define SESSION_MAX_VTRACKS 5 /* video tracks we send one receiver: main + 4 thumbnails */
+
+/* The video side of a session in a conference (SESSION_MODE_MIX): what the endpoint
+ * publishes on its first video m-section, and the tracks we send it (track 0 is the main
+ * view, on that same m-section; thumbnails go on the m-sections it offered recvonly). */
+struct session_video {
+    bool publish;            /* the endpoint may send video (its m-section is sendrecv/sendonly) */
+    uint8_t n_layers;        /* simulcast layers, lowest first; 1 without simulcast */
+    char rid[SESSION_MAX_LAYERS][16];     /* rid of each layer, "" for SSRC simulcast */
+    uint32_t ssrc[SESSION_MAX_LAYERS];    /* 0 until learned from the rid extension */
+    uint32_t rtx_ssrc[SESSION_MAX_LAYERS];
+    int vp8_pt, vp8_rtx_pt, vp9_pt, vp9_rtx_pt; /* negotiated, -1 if not */
+    uint8_t fb;              /* SDP_FB_* bits of the video codecs (nack, pli, fir, remb, twcc) */
+    uint8_t ext_rid, ext_rrid, ext_twcc, ext_mid, ext_abs; /* header extension ids, 0 = none */
+    uint8_t n_tracks;        /* tracks we send it, 0 when it takes no video */
+    struct session_vtrack {
+        char mid[16];
+        uint32_t ssrc, rtx_ssrc;
+    } track[SESSION_MAX_VTRACKS];
+};
+
+/* EV_VIDEO_TRACKS: what a receiver's tracks now show (heap, freed by the signaling thread). */
+struct video_tracks {
+    uint64_t session;        /* the receiver */
+    bool audio_only;         /* its bandwidth is below the floor: no video is sent */
+    uint8_t n;
+    struct video_track_src {
+        char mid[16];
+        uint64_t source;     /* the publisher's session, 0 = nothing on it */
+        uint8_t layer;       /* the simulcast/spatial layer it gets */
+    } t[SESSION_MAX_VTRACKS];
+};
+
 /* Built by the signaling thread, handed to the worker in CMD_SESSION_CREATE, then owned and
  * freed by the worker. */
 struct session_params {
@@ -49,9 +83,11 @@ struct session_params {
     bool mix_dtx;
     bool agc, denoise;       /* clean this participant's voice (speexdsp) */
     bool muted;              /* starts muted by the server */
+    struct session_video video;
 };
 
-/* EV_LEVELS: each member's smoothed level and its packets received since the last report. */
+/* EV_LEVELS: each member's smoothed level, and its traffic and link quality since the last
+ * report (media/qstats.h). */
 struct mix_levels {
     int n;
     int interval_ms;
@@ -59,6 +95,12 @@ struct mix_levels {
         uint64_t session;
         uint8_t level;           /* RFC 6464: 0 loudest .. 127 silence */
         uint32_t rx_packets;     /* RTP packets received in the interval */
+        uint64_t bytes_in, bytes_out; /* UDP payload (SRTP, SRTCP, DTLS out) from and to it */
+        uint32_t pkts_in, pkts_out;   /* their datagrams */
+        uint32_t expected;       /* uplink RTP packets expected, audio and video */
+        int32_t lost;            /* ... not received; negative when duplicates outnumber losses */
+        float jitter_ms;         /* RFC 3550 jitter of its audio; < 0 before any audio */
+        int32_t rtt_ms;          /* from its receiver reports on our audio; -1 unknown */
     } v[];
 };
 

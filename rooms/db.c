@@ -90,6 +90,33 @@ static const char *const migrations[] = {
     "  unit TEXT NOT NULL DEFAULT ''"   /* the unit the target belongs to, for scoped reading */
     ");"
     "CREATE INDEX audit_at ON audit(at);",
+    /* 3: link-utilisation monitoring (rooms/monitor.c). A window is named by its start, a
+     * multiple of its length; units and sites have a row only for windows with traffic.
+     * No foreign keys: the history outlives a deleted site or unit. */
+    "CREATE TABLE monitor_windows ("
+    "  t INTEGER PRIMARY KEY,"
+    "  dur_ms INTEGER NOT NULL"           /* time the server covered (shorter after a start) */
+    ");"
+    "CREATE TABLE monitor_units ("
+    "  unit_id TEXT NOT NULL,"
+    "  t INTEGER NOT NULL,"
+    "  bytes_in INTEGER NOT NULL,"        /* from the unit's sites, IP and UDP headers included */
+    "  bytes_out INTEGER NOT NULL,"       /* to them */
+    "  capacity_kbps INTEGER NOT NULL,"   /* the sum of its sites' link_kbps then */
+    "  utilisation REAL,"                 /* max(in, out) / capacity; NULL without capacity */
+    "  PRIMARY KEY (unit_id, t)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX monitor_units_t ON monitor_units(t);"
+    "CREATE TABLE monitor_sites ("
+    "  site_id INTEGER NOT NULL,"
+    "  t INTEGER NOT NULL,"
+    "  unit_id TEXT NOT NULL,"
+    "  bytes_in INTEGER NOT NULL,"
+    "  bytes_out INTEGER NOT NULL,"
+    "  link_kbps INTEGER NOT NULL,"
+    "  PRIMARY KEY (site_id, t)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX monitor_sites_t ON monitor_sites(t);",
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 

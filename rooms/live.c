@@ -22,6 +22,7 @@ struct member {
     bool self_muted, hand;
     int64_t hand_at;            /* the queue is ordered by when hands went up */
     int64_t select;             /* the main this site asked for, 0 = the conference's */
+    int64_t view;               /* the main its video shows, as last told to the router */
 };
 
 struct lconf {
@@ -211,12 +212,28 @@ static void announce_state(struct live *l, struct lconf *lc)
     lc->state_dirty = true;
 }
 
+/* Tells the router what each joined site's main view shows: its own choice, else what the
+ * chair or everyone sees. */
+static void push_views(struct live *l, struct lconf *lc)
+{
+    int64_t main = main_site(lc, false), chair_main = main_site(lc, true);
+    for (int i = 0; i < lc->n && l->h.set_view; i++) {
+        struct member *m = &lc->m[i];
+        int64_t v = m->select ? m->select : m->m.site == lc->c.chair_site ? chair_main : main;
+        if (m->status != LIVE_JOINED || v == m->view)
+            continue;
+        m->view = v;
+        l->h.set_view(l->h.ctx, lc->c.id, m->m.site, v);
+    }
+}
+
 static void flush_state(struct live *l, struct lconf *lc)
 {
     if (!lc->state_dirty)
         return;
     lc->state_dirty = false;
     broadcast(l, lc, json_pack("{s:s,s:o}", "type", "conference", "conference", state_json(lc)));
+    push_views(l, lc);
 }
 
 static void announce_member(struct live *l, struct lconf *lc, struct member *m)
@@ -470,6 +487,9 @@ bool live_joined(struct live *l, int64_t conf, int64_t site, int64_t now)
         return false;
     m->status = LIVE_JOINED;
     m->self_muted = false;
+    for (int i = 0; i < lc->n; i++) /* a new session: views of or by it are told again */
+        if (lc->m[i].view == site || &lc->m[i] == m)
+            lc->m[i].view = 0;
     if (lc->c.mute_all && site != lc->c.chair_site && site != lc->c.floor_site && !m->m.muted) {
         m->m.muted = true;
         save_member(l, lc, m);
@@ -573,6 +593,7 @@ const char *live_site_request(struct live *l, int64_t conf, int64_t site, const 
             return "bad_request";
         }
         m->select = json_is_integer(v) ? json_integer_value(v) : 0;
+        push_views(l, lc);
     }
     return NULL;
 }

@@ -24,6 +24,8 @@ struct live_hooks {
     void (*drop_session)(void *ctx, int64_t conf, int64_t site);
     /* Is the site signed in now? */
     bool (*site_online)(void *ctx, int64_t site);
+    /* The site whose video a joined site's main view shows changed (0 = none yet). */
+    void (*set_view)(void *ctx, int64_t conf, int64_t site, int64_t view);
 };
 
 enum live_status { LIVE_OFFLINE = 0, LIVE_IDLE, LIVE_JOINED };

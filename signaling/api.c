@@ -661,6 +661,8 @@ static const struct route routes[] = {
     {"GET", "conferences/*/attendance", ROLE_VIEWER, h_conf_attendance},
     {"GET", "conferences/*/rollcall", ROLE_VIEWER, h_conf_rollcall},
     {"GET", "audit", ROLE_ADMIN, h_audit},
+    {"GET", "monitoring/units/*", ROLE_VIEWER, h_monitor_unit},
+    {"GET", "monitoring/alarms", ROLE_VIEWER, h_monitor_alarms},
 };
 
 static bool match(const char *pattern, struct req *r)

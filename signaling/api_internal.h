@@ -1,5 +1,5 @@
 /* Shared by the admin API's files (api.c: routing, auth, units, sites, users, audit;
- * api_conf.c: conferences). Signaling thread only. */
+ * api_conf.c: conferences; api_monitor.c: link utilisation). Signaling thread only. */
 #ifndef SIGNALING_API_INTERNAL_H
 #define SIGNALING_API_INTERNAL_H
 
@@ -46,5 +46,9 @@ void h_conf_control(struct req *r);
 void h_conf_roster(struct req *r);
 void h_conf_attendance(struct req *r);
 void h_conf_rollcall(struct req *r);
+
+/* api_monitor.c */
+void h_monitor_unit(struct req *r);
+void h_monitor_alarms(struct req *r);
 
 #endif

@@ -1,7 +1,10 @@
 /* HTTP on the signaling thread: a route table for the dynamic endpoints, static files from
  * web_root for everything else, and response bodies written one chunk per WRITEABLE
- * callback as libwebsockets requires. */
+ * callback as libwebsockets requires. Before a request is routed it passes the limits: its
+ * connection's address within max_conns_per_addr, the connection's request rate, the body's
+ * size, and an API body's JSON nesting. */
 #include "signaling/internal.h"
+#include "signaling/jsonlimit.h"
 #include "mcu/log.h"
 #include "mcu/server.h"
 
@@ -11,6 +14,7 @@
 #include <sys/stat.h>
 
 #define CHUNK 16384
+#define HTTP_BODY_MAX (1u << 20) /* the largest request body; the API's are a few KB */
 
 typedef int (*route_fn)(struct conn *c); /* 0: responded; 1: deferred */
 
@@ -82,6 +86,10 @@ static int send_headers(struct conn *c)
     if (c->set_cookie[0] &&
         lws_add_http_header_by_name(c->wsi, (const unsigned char *)"set-cookie:", (const unsigned char *)c->set_cookie,
                                     (int)strlen(c->set_cookie), &p, end))
+        return -1;
+    if (c->close_after &&
+        lws_add_http_header_by_name(c->wsi, (const unsigned char *)"connection:", (const unsigned char *)"close", 5,
+                                    &p, end))
         return -1;
     if (lws_finalize_write_http_header(c->wsi, start, &p, end))
         return -1;
@@ -203,7 +211,13 @@ static int dispatch(struct conn *c)
         return send_headers(c);
     }
     if (!strncmp(c->path, "/api/v1/", 8)) {
-        api_handle(c);
+        if (c->req_body.len && jsonlimit_depth(c->req_body.p, c->req_body.len, JSONLIMIT_DEPTH) < 0) {
+            char msg[80];
+            snprintf(msg, sizeof msg, "the body is JSON nested deeper than %d levels", JSONLIMIT_DEPTH);
+            http_error(c, 400, "bad_json", msg);
+        } else {
+            api_handle(c);
+        }
         return send_headers(c);
     }
     if (!strncmp(c->path, "/api/", 5)) {
@@ -233,8 +247,51 @@ static int write_body(struct conn *c)
         lws_callback_on_writable(c->wsi);
         return 0;
     }
+    if (c->close_after)
+        return -1;
     http_reset(c);
     return lws_http_transaction_completed(c->wsi) ? -1 : 0;
+}
+
+/* Answers now with an error, before the body (if any) is read: lws drops the rest of the
+ * body itself once the response is complete, and the connection can serve the next request. */
+static int refuse(struct conn *c, int status, const char *code, const char *message)
+{
+    c->refused = true;
+    http_error(c, status, code, message);
+    return send_headers(c);
+}
+
+/* The declared body length of a POST, PUT or PATCH; 0 for none, -1 when it is not a number. */
+static long long body_length(struct conn *c)
+{
+    if (strcmp(c->method, "POST") && strcmp(c->method, "PUT") && strcmp(c->method, "PATCH"))
+        return 0;
+    char cl[24] = "", *end;
+    if (lws_hdr_copy(c->wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
+        return 0;
+    long long n = strtoll(cl, &end, 10);
+    return end == cl || *end || n < 0 ? -1 : n;
+}
+
+/* A new request: its limits, then either wait for its body or route it. */
+static int on_request(struct conn *c)
+{
+    long long len = body_length(c);
+    if (conn_over_limit(c->wsi)) {
+        c->close_after = true;
+        return refuse(c, 429, "too_many_connections", "too many connections from your address; close some");
+    }
+    if (!conn_request_allowed(c->wsi))
+        return refuse(c, 429, "rate_limited", "too many requests on this connection; slow down");
+    if (len < 0)
+        return refuse(c, 400, "bad_request", "the Content-Length is not a number");
+    if (len > HTTP_BODY_MAX)
+        return refuse(c, 413, "body_too_large", "request body is larger than 1 MiB");
+    if (len > 0)
+        return 0; /* wait for the body */
+    /* no body at all: lws will not call BODY_COMPLETION, so answer now */
+    return dispatch(c);
 }
 
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -248,23 +305,18 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         snprintf(c->path, sizeof c->path, "%s", (const char *)in);
         lws_get_peer_simple(wsi, c->addr, sizeof c->addr);
         read_method(c);
-        if (!strcmp(c->method, "POST") || !strcmp(c->method, "PUT") || !strcmp(c->method, "PATCH")) {
-            char cl[24] = "";
-            lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH);
-            if (cl[0] && atoll(cl) > 0)
-                return 0; /* wait for the body */
-            /* no body at all: lws will not call BODY_COMPLETION, so answer now */
-        }
-        return dispatch(c) < 0 ? -1 : 0;
+        return on_request(c) < 0 ? -1 : 0;
     case LWS_CALLBACK_HTTP_BODY:
-        if (c->req_body.len + len > (1u << 20)) {
-            http_error(c, 413, "body_too_large", "request body is larger than 1 MiB");
-            return send_headers(c) < 0 ? -1 : 0;
-        }
+        if (c->refused) /* answered already: drop what still comes */
+            return 0;
+        if (c->req_body.len + len > HTTP_BODY_MAX) /* more than its Content-Length said */
+            return refuse(c, 413, "body_too_large", "request body is larger than 1 MiB") < 0 ? -1 : 0;
         sbuf_append(&c->req_body, in, len);
+        if (c->req_body.oom)
+            return refuse(c, 503, "busy", "out of memory; try again") < 0 ? -1 : 0;
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (c->headers_sent)
+        if (c->headers_sent || c->refused)
             return 0;
         return dispatch(c) < 0 ? -1 : 0;
     case LWS_CALLBACK_HTTP_WRITEABLE:

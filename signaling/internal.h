@@ -30,8 +30,9 @@ struct conf_place {
 
 enum conn_kind { CONN_NONE = 0, CONN_HTTP, CONN_WS };
 
-/* Per-connection state, allocated and zeroed by lws (per_session_data_size). An HTTP
- * keep-alive connection reuses it for each transaction: http_reset clears it. */
+/* Per-connection state, allocated and zeroed by lws (per_session_data_size). On an HTTP
+ * keep-alive connection lws frees and zeroes it again after each transaction
+ * (lws_bind_protocol), so nothing here outlives a request; http_reset clears it too. */
 struct conn {
     enum conn_kind kind;
     struct lws *wsi;
@@ -56,6 +57,9 @@ struct conn {
     /* WebSocket endpoint (ws.c) */
     struct sbuf ws_rx;         /* a message being reassembled from fragments */
     bool ws_skip;              /* discarding the rest of an oversized message */
+    size_t ws_skipped;         /* bytes of it discarded so far */
+    int close_status;          /* close the WebSocket with this code once outq is written, 0 = no */
+    const char *close_reason;  /* static text for that close frame */
     struct ws_out *outq, *outq_tail; /* messages waiting for WRITEABLE, owned */
     size_t outq_len;
     uint64_t session_id;       /* 0 = not in a session */
@@ -74,8 +78,18 @@ struct conn {
     bool replaced;             /* being closed: ignore what it sends */
     double tokens;             /* rate limit: messages this connection may still send */
     int64_t tokens_at_ms;
+    /* live quality (rooms.c): its session's level reports since the last `quality` event */
+    uint64_t q_session;        /* the session they are about */
+    uint64_t q_bytes_in, q_bytes_out; /* UDP payload from and to it */
+    uint64_t q_expected;       /* uplink RTP packets expected ... */
+    int64_t q_lost;            /* ... and lost */
+    int q_ms;                  /* time the reports cover */
+    float q_jitter_ms;         /* the latest; < 0 before any audio */
+    int32_t q_rtt_ms;          /* the latest; -1 unknown */
     /* HTTP extras */
     char set_cookie[256];      /* a Set-Cookie value for this response, "" = none */
+    bool refused;              /* answered before its body: the body is read and dropped */
+    bool close_after;          /* close the connection once this response is written */
 };
 
 #define SITE_BUCKETS 1024
@@ -99,7 +113,14 @@ struct signaling {
     struct conn *site_map[SITE_BUCKETS]; /* signed-in sites by id */
     lws_sorted_usec_list_t tick;
     int64_t watchers_checked;  /* when the events sockets' sign-ins were last checked */
+    struct monitor *monitor;   /* link-utilisation samples (rooms/monitor.h) */
+    struct connlimit *connlimit; /* open connections per peer address */
 };
+
+/* signaling.c: per-socket limits, kept on the wsi for the socket's whole life (struct conn
+ * of an HTTP connection is allocated anew for each keep-alive transaction). */
+bool conn_over_limit(struct lws *wsi);      /* opened while its address was over max_conns_per_addr */
+bool conn_request_allowed(struct lws *wsi); /* takes one HTTP request from the socket's budget */
 
 /* http.c */
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
@@ -119,6 +140,15 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 void ws_on_session_event(struct signaling *sig, const struct mcu_msg *m);
 
 /* rooms.c: sites, live conferences and admin events on the signaling thread */
+/* wsvideo.c: the video tracks of a conference join (media/session.h struct session_video) */
+#include "media/sdp.h"
+struct video_tracks;
+struct session_params;
+void video_plan(const sdp_offer_t *o, sdp_answer_params_t *ap, struct session_params *sp, const char *stream);
+void video_params(const sdp_offer_t *o, const sdp_choice_t *ch, struct session_params *sp);
+void video_on_tracks(struct signaling *sig, const struct video_tracks *vt);
+void video_on_layers(struct signaling *sig, uint64_t session, int64_t arg);
+
 int rooms_init(struct signaling *sig, char *err, size_t errlen);
 void rooms_free(struct signaling *sig);
 struct conn *rooms_site_conn(struct signaling *sig, int64_t site);

@@ -1,20 +1,24 @@
 /* The rooms on the signaling thread: signed-in sites by id, the live conferences' hooks
  * (messages to sites and admin panels, mute and close commands to the media workers), the
- * scheduling tick, and the admin events socket at /api/v1/events. */
+ * scheduling tick, the admin events socket at /api/v1/events, and what the workers' level
+ * reports feed: live quality for watchers and link-utilisation monitoring. */
 #include "signaling/internal.h"
 #include "mcu/log.h"
 #include "mcu/server.h"
 #include "rooms/auth.h"
 #include "rooms/live.h"
+#include "rooms/monitor.h"
 #include "rooms/store.h"
 #include "media/session.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define TICK_US (200 * LWS_US_PER_MS)
 #define MSG_RATE 50.0   /* messages per second a connection may send, sustained */
 #define MSG_BURST 200.0
+#define QUALITY_MS 2000 /* a `quality` event per conference about this often */
 
 static unsigned bucket(int64_t site)
 {
@@ -51,6 +55,18 @@ static void hook_to_site(void *ctx, int64_t site, json_t *msg)
     struct conn *c = rooms_site_conn(ctx, site);
     if (c)
         rooms_send(c, msg);
+}
+
+static void hook_set_view(void *ctx, int64_t conf, int64_t site, int64_t view)
+{
+    struct signaling *sig = ctx;
+    struct conn *c = rooms_site_conn(sig, site), *v = view ? rooms_site_conn(sig, view) : NULL;
+    if (!c || !c->session_id || c->room_conf != conf)
+        return;
+    uint64_t source = v && v->session_id && v->room_conf == conf ? v->session_id : 0;
+    struct mcu_msg m = {.type = CMD_VIDEO_VIEW, .worker = (uint32_t)c->session_worker,
+                        .id = c->session_id, .arg = (int64_t)source};
+    worker_send_cmd(&sig->srv->workers[c->session_worker], &m);
 }
 
 static void hook_to_watchers(void *ctx, int64_t conf, json_t *msg)
@@ -109,11 +125,38 @@ static void check_watchers(struct signaling *sig, int64_t now)
     }
 }
 
+/* A unit entered or left link-utilisation alarm: the log, the audit log, and the events
+ * sockets whose account's scope holds the unit. */
+static void on_alarm(void *ctx, const struct monitor_alarm *a)
+{
+    struct signaling *sig = ctx;
+    struct db *db = &sig->srv->db;
+    char target[32], detail[96];
+    snprintf(target, sizeof target, "unit:%s", a->unit);
+    snprintf(detail, sizeof detail, "utilisation %.1f%% of %d kbps", a->utilisation * 100, a->capacity_kbps);
+    if (a->raised)
+        log_warn("monitor", "unit %s (%s): link utilisation %.1f%% of %d kbps, above %.0f%%", a->unit, a->name,
+                 a->utilisation * 100, a->capacity_kbps, MONITOR_THRESHOLD * 100);
+    else
+        log_info("monitor", "unit %s (%s): link utilisation back to %.1f%%", a->unit, a->name, a->utilisation * 100);
+    store_audit(db, "-", "monitor.alarm", target, "", a->raised ? "raised" : "cleared", detail, a->unit);
+    json_t *msg = json_pack("{s:s,s:s,s:s,s:I,s:f,s:s}", "type", "alarm", "unit", a->unit, "name", a->name, "t",
+                            (json_int_t)a->t, "utilisation", a->utilisation, "state", a->raised ? "raised" : "cleared");
+    for (struct conn *c = sig->endpoints; c; c = c->ws_next) {
+        struct store_user u;
+        if (c->events && c->user_id && !c->replaced && store_user_get(db, c->user_id, &u) == 0 &&
+            store_unit_within(db, a->unit, u.unit))
+            rooms_send(c, msg);
+    }
+    json_decref(msg);
+}
+
 static void tick(lws_sorted_usec_list_t *sul)
 {
     struct signaling *sig = lws_container_of(sul, struct signaling, tick);
     int64_t now = store_now_ms();
     live_tick(sig->live, now);
+    monitor_tick(sig->monitor, now);
     if (now - sig->watchers_checked >= 5000) {
         sig->watchers_checked = now;
         check_watchers(sig, now);
@@ -126,7 +169,7 @@ int rooms_init(struct signaling *sig, char *err, size_t errlen)
     const struct mcu_config *cfg = &sig->srv->cfg;
     struct live_hooks hooks = {
         .ctx = sig, .to_site = hook_to_site, .to_watchers = hook_to_watchers, .set_mute = hook_set_mute,
-        .drop_session = hook_drop_session, .site_online = hook_site_online,
+        .drop_session = hook_drop_session, .site_online = hook_site_online, .set_view = hook_set_view,
     };
     if (auth_init() < 0) {
         snprintf(err, errlen, "cannot initialise libsodium");
@@ -139,6 +182,12 @@ int rooms_init(struct signaling *sig, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    sig->monitor = monitor_new(&sig->srv->db, cfg->monitor_sample_s, cfg->monitor_retention_days, store_now_ms());
+    if (!sig->monitor) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    monitor_set_alarm_hook(sig->monitor, on_alarm, sig);
     live_set_end_warning(sig->live, (int64_t)cfg->end_warning_s * 1000);
     live_restore(sig->live, store_now_ms());
     lws_sul_schedule(sig->ctx, 0, &sig->tick, tick, TICK_US);
@@ -148,6 +197,8 @@ int rooms_init(struct signaling *sig, char *err, size_t errlen)
 void rooms_free(struct signaling *sig)
 {
     live_free(sig->live);
+    monitor_free(sig->monitor);
+    sig->monitor = NULL;
     auth_sessions_free(sig->sessions);
     auth_limiter_free(sig->limiter);
     sig->live = NULL;
@@ -215,40 +266,140 @@ bool rooms_message_allowed(struct conn *c)
 
 /* ---- the admin events socket */
 
-static struct conn *session_conn(struct signaling *sig, uint64_t session)
+/* The endpoint of each session of a level report (NULL where there is none, or it is not in
+ * a room conference), in one pass over the endpoints: a report names every member of a
+ * conference, and a province has hundreds. Returns a malloc'd array of lv->n. */
+static struct conn **report_conns(struct signaling *sig, const struct mix_levels *lv)
 {
-    for (struct conn *c = sig->endpoints; c; c = c->ws_next)
-        if (c->session_id == session && c->room_conf)
-            return c;
-    return NULL;
+    size_t cap = 16;
+    while (cap < (size_t)lv->n * 2)
+        cap *= 2;
+    struct conn **out = calloc((size_t)lv->n, sizeof *out);
+    int *idx = malloc(cap * sizeof *idx); /* open addressing: session -> index in lv->v */
+    if (!out || !idx) {
+        free(out);
+        free(idx);
+        return NULL;
+    }
+    for (size_t k = 0; k < cap; k++)
+        idx[k] = -1;
+    for (int i = 0; i < lv->n; i++) {
+        size_t k = (size_t)(lv->v[i].session * 0x9E3779B97F4A7C15ull >> 40) & (cap - 1);
+        while (idx[k] >= 0)
+            k = (k + 1) & (cap - 1);
+        idx[k] = i;
+    }
+    for (struct conn *c = sig->endpoints; c; c = c->ws_next) {
+        if (!c->session_id || !c->room_conf)
+            continue;
+        size_t k = (size_t)(c->session_id * 0x9E3779B97F4A7C15ull >> 40) & (cap - 1);
+        for (; idx[k] >= 0; k = (k + 1) & (cap - 1))
+            if (lv->v[idx[k]].session == c->session_id) {
+                out[idx[k]] = c;
+                break;
+            }
+    }
+    free(idx);
+    return out;
 }
 
+static void quality_reset(struct conn *c)
+{
+    c->q_bytes_in = c->q_bytes_out = c->q_expected = 0;
+    c->q_lost = 0;
+    c->q_ms = 0;
+}
+
+/* Adds a report's figures to the endpoint's quality window (a new one for a new session). */
+static void quality_add(struct conn *c, const struct mix_level *l, int interval_ms)
+{
+    if (c->q_session != c->session_id) {
+        quality_reset(c);
+        c->q_session = c->session_id;
+    }
+    c->q_bytes_in += l->bytes_in;
+    c->q_bytes_out += l->bytes_out;
+    c->q_expected += l->expected;
+    c->q_lost += l->lost;
+    c->q_ms += interval_ms;
+    c->q_jitter_ms = l->jitter_ms;
+    c->q_rtt_ms = l->rtt_ms;
+}
+
+/* One site's entry of a `quality` event; loss and jitter are null while nothing came. */
+static json_t *quality_json(const struct conn *c)
+{
+    double ms = c->q_ms > 0 ? c->q_ms : 1;
+    int64_t lost = c->q_lost < 0 ? 0 : c->q_lost;
+    double loss = c->q_expected ? (double)lost / (double)c->q_expected : 0;
+    return json_pack("{s:f,s:f,s:o,s:o,s:o}", "kbps_in", round(c->q_bytes_in * 80.0 / ms) / 10,
+                     "kbps_out", round(c->q_bytes_out * 80.0 / ms) / 10,
+                     "loss", c->q_expected ? json_real(round((loss > 1 ? 1 : loss) * 10000) / 10000) : json_null(),
+                     "jitter_ms", c->q_jitter_ms >= 0 ? json_real(round(c->q_jitter_ms * 10) / 10) : json_null(),
+                     "rtt_ms", c->q_rtt_ms >= 0 ? json_integer(c->q_rtt_ms) : json_null());
+}
+
+static json_t *sites_event(const char *type, int64_t conf, json_t *sites)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)conf);
+    return json_pack("{s:s,s:s,s:o}", "type", type, "conference", id, "sites", sites);
+}
+
+/* Every 500 ms per conference: the bytes go to the monitor; watchers get `levels`, and every
+ * QUALITY_MS `quality`, once the longest-covered member has that much. */
 void rooms_on_levels(struct signaling *sig, const struct mix_levels *lv)
 {
     if (!lv || !lv->n)
         return;
-    struct conn *first = session_conn(sig, lv->v[0].session);
-    int64_t conf = first ? first->room_conf : 0;
+    struct conn **conns = report_conns(sig, lv);
+    if (!conns)
+        return;
+    int64_t conf = 0;
+    bool due = false;
+    for (int i = 0; i < lv->n; i++) {
+        struct conn *c = conns[i];
+        const struct mix_level *l = &lv->v[i];
+        if (c && !conf)
+            conf = c->room_conf;
+        if (!c || c->room_conf != conf) {
+            conns[i] = NULL;
+            continue;
+        }
+        monitor_add(sig->monitor, c->site_id, l->bytes_in + (uint64_t)l->pkts_in * MONITOR_IP_UDP_BYTES,
+                    l->bytes_out + (uint64_t)l->pkts_out * MONITOR_IP_UDP_BYTES);
+        quality_add(c, l, lv->interval_ms);
+        due |= c->q_ms >= QUALITY_MS;
+    }
     bool watched = false;
     for (struct conn *c = sig->endpoints; c && conf && !watched; c = c->ws_next)
         watched = c->events && c->watch_conf == conf;
-    if (!watched)
-        return;
-    json_t *sites = json_object();
+    json_t *levels = watched ? json_object() : NULL, *quality = watched && due ? json_object() : NULL;
     for (int i = 0; i < lv->n; i++) {
-        struct conn *c = session_conn(sig, lv->v[i].session);
-        if (!c || c->room_conf != conf)
+        struct conn *c = conns[i];
+        if (!c)
             continue;
         char key[24];
         snprintf(key, sizeof key, "%lld", (long long)c->site_id);
-        json_object_set_new(sites, key, json_pack("{s:i,s:f}", "level", lv->v[i].level, "rx_pps",
-                                                  lv->v[i].rx_packets * 1000.0 / lv->interval_ms));
+        if (levels)
+            json_object_set_new(levels, key, json_pack("{s:i,s:f}", "level", lv->v[i].level, "rx_pps",
+                                                       lv->v[i].rx_packets * 1000.0 / lv->interval_ms));
+        if (quality)
+            json_object_set_new(quality, key, quality_json(c));
+        if (due)
+            quality_reset(c);
     }
-    char id[24];
-    snprintf(id, sizeof id, "%lld", (long long)conf);
-    json_t *msg = json_pack("{s:s,s:s,s:o}", "type", "levels", "conference", id, "sites", sites);
-    hook_to_watchers(sig, conf, msg);
-    json_decref(msg);
+    free(conns);
+    if (levels) {
+        json_t *msg = sites_event("levels", conf, levels);
+        hook_to_watchers(sig, conf, msg);
+        json_decref(msg);
+    }
+    if (quality) {
+        json_t *msg = sites_event("quality", conf, quality);
+        hook_to_watchers(sig, conf, msg);
+        json_decref(msg);
+    }
 }
 
 static void events_error(struct conn *c, json_t *id, const char *code, const char *message)

@@ -1,6 +1,7 @@
 /* The signaling thread's lws context, its loop, and the dispatch of worker events. */
 #include "signaling/signaling.h"
 #include "signaling/internal.h"
+#include "signaling/connlimit.h"
 #include "mcu/log.h"
 #include "mcu/netaddr.h"
 #include "mcu/server.h"
@@ -8,9 +9,15 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* HTTP requests one connection may make: sustained per second, and at once (a page of the
+ * admin panel loads a few dozen files; keep-alive brings them over a handful of sockets). */
+#define HTTP_RATE 50.0
+#define HTTP_BURST 200.0
 
 static void dispatch_event(struct signaling *sig, struct mcu_msg *m)
 {
@@ -26,6 +33,13 @@ static void dispatch_event(struct signaling *sig, struct mcu_msg *m)
     case EV_LEVELS:
         rooms_on_levels(sig, m->ptr);
         free(m->ptr);
+        break;
+    case EV_VIDEO_TRACKS:
+        video_on_tracks(sig, m->ptr);
+        free(m->ptr);
+        break;
+    case EV_VIDEO_LAYERS:
+        video_on_layers(sig, m->id, m->arg);
         break;
     default:
         log_warn("signaling", "unhandled event %u from worker %u", m->type, m->worker);
@@ -43,16 +57,87 @@ static void drain_events(struct signaling *sig)
             dispatch_event(sig, &m);
 }
 
+/* ---- connections per address: counted from accept (SERVER_NEW_CLIENT_INSTANTIATED) to the
+ * wsi's end (WSI_DESTROY), which lws pairs for every accepted socket. The count rides on the
+ * wsi as its opaque user data; `owner` guards against a wsi that merely inherited it. */
+
+/* At twice the limit an address's new sockets are closed at accept, before any TLS or HTTP
+ * work: a flood gets nothing. Up to there they get a readable refusal. */
+static int conn_filter(struct signaling *sig, const struct lws_filter_network_conn_args *a)
+{
+    char addr[CONNLIMIT_ADDR_MAX];
+    int max = connlimit_max(sig->connlimit);
+    if (!max || connlimit_addr_text((const struct sockaddr *)&a->cli_addr, addr) < 0)
+        return 0;
+    return connlimit_count(sig->connlimit, addr) >= 2 * max;
+}
+
+static int conn_opened(struct signaling *sig, struct lws *wsi)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    char addr[CONNLIMIT_ADDR_MAX];
+    int fd = lws_get_socket_fd(wsi);
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) < 0 ||
+        connlimit_addr_text((struct sockaddr *)&ss, addr) < 0)
+        return 0; /* not an IP peer: nothing to count */
+    struct connlimit_conn *cc = connlimit_open(sig->connlimit, addr, wsi);
+    if (!cc)
+        return -1; /* out of memory: refuse rather than lose count */
+    lws_set_opaque_user_data(wsi, cc);
+    if (cc->over && connlimit_count(sig->connlimit, addr) == connlimit_max(sig->connlimit) + 1)
+        log_warn("signaling", "%s has %d connections open (max_conns_per_addr): refusing more", addr,
+                 connlimit_max(sig->connlimit));
+    return 0;
+}
+
+static void conn_destroyed(struct signaling *sig, struct lws *wsi)
+{
+    struct connlimit_conn *cc = lws_get_opaque_user_data(wsi);
+    if (!cc || cc->owner != wsi)
+        return;
+    lws_set_opaque_user_data(wsi, NULL);
+    connlimit_close(sig->connlimit, cc);
+}
+
+/* The count of the TCP connection under wsi: an HTTP/2 stream (h2c upgrade) is one of
+ * several wsi on a socket, and shares the socket's limits. */
+static struct connlimit_conn *conn_of(struct lws *wsi)
+{
+    struct lws *nwsi = lws_get_network_wsi(wsi);
+    struct connlimit_conn *cc = nwsi ? lws_get_opaque_user_data(nwsi) : NULL;
+    return cc && cc->owner == nwsi ? cc : NULL;
+}
+
+bool conn_over_limit(struct lws *wsi)
+{
+    const struct connlimit_conn *cc = conn_of(wsi);
+    return cc && cc->over;
+}
+
+bool conn_request_allowed(struct lws *wsi)
+{
+    struct signaling *sig = lws_context_user(lws_get_context(wsi));
+    struct connlimit_conn *cc = conn_of(wsi);
+    return !cc || connlimit_take(sig->connlimit, cc, mono_ns() / 1000000 + 1);
+}
+
 static int callback_main(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                          void *in, size_t len)
 {
-    if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
-        struct signaling *sig = lws_context_user(lws_get_context(wsi));
+    struct signaling *sig = lws_context_user(lws_get_context(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         if (sig && sig->srv->workers)
             drain_events(sig);
         return 0;
-    }
-    switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        return conn_filter(sig, user);
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        return conn_opened(sig, wsi);
+    case LWS_CALLBACK_WSI_DESTROY:
+        conn_destroyed(sig, wsi);
+        return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
     case LWS_CALLBACK_ESTABLISHED:
     case LWS_CALLBACK_RECEIVE:
@@ -116,7 +201,14 @@ struct signaling *signaling_create(struct server *srv, char *err, size_t errlen)
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
 
     const struct mcu_config *cfg = &srv->cfg;
+    sig->connlimit = connlimit_new(cfg->max_conns_per_addr, cfg->conn_limit_exempt, HTTP_RATE, HTTP_BURST);
+    if (!sig->connlimit) {
+        snprintf(err, errlen, "out of memory, or conn_limit_exempt holds something that is not an address");
+        free(sig);
+        return NULL;
+    }
     if (probe_listen(cfg->listen_host, cfg->listen_port, err, errlen) < 0) {
+        connlimit_free(sig->connlimit);
         free(sig);
         return NULL;
     }
@@ -133,13 +225,18 @@ struct signaling *signaling_create(struct server *srv, char *err, size_t errlen)
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         info.ssl_cert_filepath = cfg->tls_cert;
         info.ssl_private_key_filepath = cfg->tls_key;
+        /* HTTP/1.1 only: every request and WebSocket then has its own TCP connection, which
+         * is what the per-connection and per-address limits count (h2 would multiplex). */
+        info.alpn = "http/1.1";
+        info.ssl_options_set = SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_RENEGOTIATION;
     }
     info.timeout_secs = 30;
     info.ka_time = 0;
     sig->ctx = lws_create_context(&info);
     if (!sig->ctx) {
-        snprintf(err, errlen, "cannot listen on %s port %d (in use, or not an address of this host?)",
-                 cfg->listen_host, cfg->listen_port);
+        snprintf(err, errlen, "cannot listen on %s port %d (in use, not an address of this host, or a bad "
+                 "TLS certificate or key?)", cfg->listen_host, cfg->listen_port);
+        connlimit_free(sig->connlimit);
         free(sig);
         return NULL;
     }
@@ -147,6 +244,7 @@ struct signaling *signaling_create(struct server *srv, char *err, size_t errlen)
     if (rooms_init(sig, err, errlen) < 0) {
         rooms_free(sig);
         lws_context_destroy(sig->ctx);
+        connlimit_free(sig->connlimit);
         free(sig);
         return NULL;
     }
@@ -203,6 +301,7 @@ void signaling_destroy(struct signaling *sig)
      * per-connection state, so the deferred list must still be valid here. */
     lws_context_destroy(sig->ctx);
     rooms_free(sig);
+    connlimit_free(sig->connlimit); /* after the context: closing sockets releases their counts */
     while (sig->places) {
         struct conf_place *pl = sig->places;
         sig->places = pl->next;

@@ -3,6 +3,7 @@
  * outgoing messages written one per WRITEABLE callback. A join turns an SDP offer into an
  * answer here and hands the new session to a media worker. */
 #include "signaling/internal.h"
+#include "signaling/wsmsg.h"
 #include "mcu/log.h"
 #include "mcu/server.h"
 #include "media/dtls.h"
@@ -18,6 +19,11 @@
 #include <string.h>
 
 #define WS_MAX_MESSAGE (256 * 1024)
+/* An oversized message this long closes the connection once it has all arrived (closing
+ * while the peer still sends would reset the connection, and the peer would lose the error);
+ * one that goes on past WS_KILL_AFTER is cut off at once. */
+#define WS_CLOSE_AFTER (1024 * 1024)
+#define WS_KILL_AFTER (64 * 1024 * 1024)
 #define WS_MAX_QUEUE 4096 /* a room of 1,000 sites joining at once sends each ~1,000 presences */
 #define ANSWER_MAX 16384
 
@@ -267,6 +273,8 @@ static void handle_join(struct conn *c, json_t *req, json_t *id)
             have_video = true;
         }
     }
+    if (mix)
+        video_plan(offer, &ap, sp, stream);
     rc = sdp_build_answer_ex(offer, &ap, answer, ANSWER_MAX, choice);
     if (rc < 0) {
         send_error(c, id, "bad_offer", sdp_strerror(rc));
@@ -280,6 +288,8 @@ static void handle_join(struct conn *c, json_t *req, json_t *id)
     sp->vp9_pt = choice->vp9_pt;
     sp->ext_audio_level = choice->ext_id[SDP_EXT_AUDIO_LEVEL];
     sp->ext_mid = choice->ext_id[SDP_EXT_MID];
+    if (mix)
+        video_params(offer, choice, sp);
     for (int i = 0; i < choice->n_m; i++)
         if (choice->m[i].accepted && choice->m[i].kind == SDP_KIND_AUDIO) {
             snprintf(sp->audio_mid, sizeof sp->audio_mid, "%s", choice->m[i].mid);
@@ -453,27 +463,33 @@ static const struct {
     {"control", handle_control},
 };
 
+/* Sends what is queued, then closes with this status (a WebSocket close code). */
+static void close_after_queue(struct conn *c, int status, const char *reason)
+{
+    c->close_status = status;
+    c->close_reason = reason;
+    lws_callback_on_writable(c->wsi);
+}
+
 static void on_message(struct conn *c, const char *text, size_t len)
 {
-    if (c->replaced)
+    if (c->replaced || c->close_status)
         return;
     if (!rooms_message_allowed(c)) {
         send_error(c, NULL, "rate_limited", "too many messages; slow down");
         return;
     }
-    if (c->events)
+    struct wsmsg_error e;
+    if (c->events) { /* parsed by rooms.c; only the checks that need no parse here */
+        if (wsmsg_precheck(text, len, WSMSG_SMALL_MAX, &e) < 0)
+            return send_error(c, NULL, e.code, e.message);
         return events_on_message(c, text, len);
-    json_error_t jerr;
-    json_t *req = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!req || !json_is_object(req)) {
-        send_error(c, NULL, "bad_json", req ? "a message must be a JSON object" : jerr.text);
-        json_decref(req);
-        return;
     }
+    json_t *req = wsmsg_parse(text, len, &e);
     json_t *id = json_object_get(req, "id");
     const char *type = json_string_value(json_object_get(req, "type"));
-    if (!type) {
-        send_error(c, id, "bad_request", "a message needs a 'type' string");
+    if (e.code) {
+        send_error(c, id, e.code, e.message);
     } else {
         size_t i = 0;
         for (; i < sizeof handlers / sizeof handlers[0]; i++)
@@ -568,6 +584,11 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         if (c->ws_next)
             c->ws_next->ws_prev = c;
         c->sig->endpoints = c;
+        if (conn_over_limit(wsi)) {
+            send_error(c, NULL, "too_many_connections", "too many connections from your address; close some");
+            close_after_queue(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many connections from this address");
+            return 0;
+        }
         if (!strcmp(uri, "/api/v1/events")) {
             c->events = true;
             events_open(c);
@@ -575,11 +596,19 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         return 0;
     }
     case LWS_CALLBACK_RECEIVE:
+        if (c->close_status) /* closing: nothing more is read */
+            return 0;
         if (c->ws_skip) { /* the rest of a message already refused */
             c->ws_skip = !lws_is_final_fragment(wsi);
+            c->ws_skipped += len;
+            if (c->ws_skipped > WS_KILL_AFTER)
+                return -1;
+            if (!c->ws_skip && c->ws_skipped > WS_CLOSE_AFTER)
+                close_after_queue(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
             return 0;
         }
         if (c->ws_rx.len + len > WS_MAX_MESSAGE) {
+            c->ws_skipped = c->ws_rx.len + len;
             sbuf_free(&c->ws_rx);
             c->ws_skip = !lws_is_final_fragment(wsi);
             send_error(c, NULL, "too_large", "messages are limited to 256 KiB");
@@ -596,6 +625,11 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE: {
         struct ws_out *o = c->outq;
+        if (!o && c->close_status) { /* everything queued is written: now the close frame */
+            lws_close_reason(wsi, (enum lws_close_status)c->close_status, (unsigned char *)c->close_reason,
+                             strlen(c->close_reason));
+            return -1;
+        }
         if (!o)
             return 0;
         if (lws_write(wsi, o->data + LWS_PRE, o->len, LWS_WRITE_TEXT) < (int)o->len)
@@ -605,7 +639,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             c->outq_tail = NULL;
         c->outq_len--;
         free(o);
-        if (c->outq)
+        if (c->outq || c->close_status)
             lws_callback_on_writable(wsi);
         return 0;
     }

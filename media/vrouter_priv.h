@@ -1,0 +1,126 @@
+/* Private to the video router (media/vrouter.c: members, forwarding, feedback;
+ * media/vpolicy.c: what each receiver gets, probing, pausing, the uplink's feedback). */
+#ifndef MEDIA_VROUTER_PRIV_H
+#define MEDIA_VROUTER_PRIV_H
+
+#include "media/pkt_hist.h"
+#include "media/session.h"
+#include "media/vpx.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct engine;
+struct peer;
+
+#define MAX_SID 3
+#define TWCC_SLOTS 1024          /* uplink arrival records, power of two */
+#define HIST_SLOTS 1024          /* sent packets kept per track for NACKs */
+#define CHOOSE_NS (200 * 1000000LL)
+#define RATE_WINDOW_NS (500 * 1000000LL)
+#define ACTIVE_NS (1500 * 1000000LL) /* a layer without packets for this long is gone */
+#define PLI_MIN_NS (300 * 1000000LL)  /* keyframe requests per stream at most this often */
+#define TWCC_FB_NS (100 * 1000000LL)
+#define REMB_NS (1000 * 1000000LL)
+#define AUDIO_BPS 50000          /* kept aside for the mix in every receiver's budget */
+#define FLOOR_BPS 60000          /* below this (after audio) a receiver gets no video */
+#define UP_FACTOR 1.15           /* a higher layer must fit this many times over */
+#define START_BPS 1500000
+#define MIN_BPS 50000
+#define MAX_BPS 20000000
+#define REMB_BPS 4000000         /* what we tell REMB-only publishers they may send */
+#define PROBE_EVERY_NS (3000 * 1000000LL)
+#define PROBE_LEN_NS (600 * 1000000LL)
+#define PAUSE_AFTER_NS (4000 * 1000000LL) /* a layer nobody wanted this long is paused */
+
+struct twcc_rx {
+    int64_t arrival_us[TWCC_SLOTS];
+    uint16_t tag[TWCC_SLOTS];
+    bool started, pending;
+    uint16_t next, max;          /* first seq not yet reported, newest seq */
+    uint8_t count;               /* feedback packet count */
+};
+
+/* One incoming simulcast stream of a publisher (the only one, without simulcast). */
+struct vstream {
+    uint32_t ssrc, rtx_ssrc;     /* 0 until known */
+    uint8_t codec;               /* VPX_VP8 or VPX_VP9, of the last packet */
+    int n_sid;                   /* spatial layers seen: 1 unless VP9 SVC */
+    int64_t last_ns, pli_ns, key_ns;
+    uint64_t bytes[MAX_SID];     /* in the current rate window, per spatial layer */
+    uint32_t bps[MAX_SID];       /* smoothed */
+    uint16_t width, height;      /* of its last VP8 keyframe, 0 if unknown */
+    uint8_t fir_seq;
+    bool paused;                 /* we asked the publisher to stop sending it */
+    int64_t needed_ns;           /* when a receiver last wanted it */
+    struct nack_gen ng;
+};
+
+struct vpeer;
+
+/* One track we send a receiver. */
+struct vtrack {
+    const struct session_vtrack *cfg;
+    struct vpx_track rw;
+    struct pkt_hist *hist;       /* NULL when the receiver does not NACK */
+    struct vpeer *src, *want;    /* what it shows, and what it should show */
+    int level, want_level;
+    int max_tid;
+    uint16_t rtx_seq;
+    struct vpeer *reported;      /* the source last told to signaling */
+};
+
+struct vpeer {
+    struct peer *p;
+    struct vrouter *r;
+    struct vpeer *next;
+    uint64_t view;               /* requested main source, 0 = the dominant speaker */
+    struct vpeer *last_main;     /* the last main that was not the receiver itself */
+    int64_t spoke_ns;            /* last time it became the dominant speaker */
+    uint32_t order;
+    /* as a publisher */
+    int n_streams;
+    struct vstream st[SESSION_MAX_LAYERS];
+    struct twcc_rx rx;
+    int64_t fb_ns, remb_ns, window_ns;
+    unsigned active_mask;        /* streams not paused, as last told to signaling */
+    int64_t pause_ns;            /* when pause_unused last ran */
+    /* as a receiver */
+    int n_tracks;
+    struct vtrack tr[SESSION_MAX_VTRACKS];
+    struct bwe *bwe;
+    uint16_t twcc_out;
+    bool audio_only, reported_audio_only, ever_reported;
+    int64_t choose_ns;
+    int64_t probe_next_ns, probe_end_ns, probe_sent_ns;
+    uint32_t probe_bps, want_bps;
+};
+
+struct vrouter {
+    struct vpeer *members;
+    struct vpeer *dominant;
+    uint32_t joins;
+    struct vrouter_stats stats;
+};
+
+/* A level is what a receiver can be given of a publisher: a simulcast stream, or a VP9
+ * spatial layer with those below it. */
+struct level {
+    int stream, max_sid;
+    uint32_t bps;
+    bool active;
+};
+
+static inline int64_t ms_of(int64_t ns) { return ns / 1000000; }
+
+/* vrouter.c */
+uint32_t our_ssrc(const struct peer *p);
+void send_rtcp(struct engine *e, struct peer *p, uint8_t *out, int n);
+void request_keyframe(struct engine *e, struct vpeer *pub, int s, int64_t now_ns);
+uint32_t default_bps(int i);
+int pub_levels(const struct vpeer *pub, struct level *lv, int64_t now_ns);
+int level_stream(const struct vpeer *pub, int level, int64_t now_ns, int *max_sid);
+/* vpolicy.c */
+void twcc_record(struct twcc_rx *rx, uint16_t seq, int64_t now_us);
+
+#endif
