@@ -220,16 +220,22 @@ int pub_levels(const struct vpeer *pub, struct level *lv, int64_t now_ns)
     return n;
 }
 
-int level_stream(const struct vpeer *pub, int level, int64_t now_ns, int *max_sid)
+/* The stream (and VP9 spatial limit) of a level, from levels already computed. */
+static int level_of(const struct level *lv, int n, int level, int *max_sid)
 {
-    struct level lv[MAX_SID > SESSION_MAX_LAYERS ? MAX_SID : SESSION_MAX_LAYERS];
-    int n = pub_levels(pub, lv, now_ns);
     if (level >= n)
         level = n - 1;
     if (level < 0)
         return -1;
     *max_sid = lv[level].max_sid;
     return lv[level].stream;
+}
+
+int level_stream(const struct vpeer *pub, int level, int64_t now_ns, int *max_sid)
+{
+    struct level lv[LEVELS_MAX];
+    int n = pub_levels(pub, lv, now_ns);
+    return level_of(lv, n, level, max_sid);
 }
 
 /* ---- forwarding ---- */
@@ -290,13 +296,14 @@ static bool can_switch(const struct vtrack *t, int s, int want_stream, const str
 /* Offers one publisher packet to one receiver's tracks. A publisher leaving one track for
  * another may briefly be on both: the old one keeps it until its new source's keyframe. */
 static void offer_packet(struct engine *e, struct vpeer *rv, struct vpeer *pub, int s,
-                         const uint8_t *buf, const rtp_hdr_t *h, const struct vpx_desc *d, int64_t now_ns)
+                         const struct level *lv, int nlv, const uint8_t *buf, const rtp_hdr_t *h,
+                         const struct vpx_desc *d, int64_t now_ns)
 {
     for (int i = 0; i < rv->n_tracks; i++) {
         struct vtrack *t = &rv->tr[i];
         if (t->want == pub && (t->src != pub || t->level != t->want_level)) {
-            int wsid, ws = level_stream(pub, t->want_level, now_ns, &wsid);
-            int csid = 0, cs = t->src == pub ? level_stream(pub, t->level, now_ns, &csid) : -1;
+            int wsid, ws = level_of(lv, nlv, t->want_level, &wsid);
+            int csid = 0, cs = t->src == pub ? level_of(lv, nlv, t->level, &csid) : -1;
             if (can_switch(t, s, ws, d)) {
                 log_debug("vrouter", "session %lu track %d: shows %lu, layer %d", (unsigned long)rv->p->p.id, i,
                           (unsigned long)pub->p->p.id, t->want_level);
@@ -308,7 +315,7 @@ static void offer_packet(struct engine *e, struct vpeer *rv, struct vpeer *pub, 
         }
         if (t->src != pub)
             continue;
-        int max_sid, ts = level_stream(pub, t->level, now_ns, &max_sid);
+        int max_sid, ts = level_of(lv, nlv, t->level, &max_sid);
         if (ts != s)
             continue;
         bool marker = h->marker, keep;
@@ -424,9 +431,11 @@ bool vrouter_on_rtp(struct engine *e, struct peer *p, uint8_t *buf, size_t len,
     }
     if (v->fb & SDP_FB_NACK)
         nack_gen_on_rtp(&st->ng, h.seq, ms_of(now_ns));
+    struct level lv[LEVELS_MAX];
+    int nlv = pub_levels(pub, lv, now_ns);
     for (struct vpeer *rv = pub->r->members; rv; rv = rv->next)
         if (rv != pub && rv->n_tracks && !rv->audio_only)
-            offer_packet(e, rv, pub, s, buf, &h, &d, now_ns);
+            offer_packet(e, rv, pub, s, lv, nlv, buf, &h, &d, now_ns);
     return true;
 }
 

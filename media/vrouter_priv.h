@@ -111,6 +111,8 @@ struct level {
     bool active;
 };
 
+#define LEVELS_MAX (MAX_SID > SESSION_MAX_LAYERS ? MAX_SID : SESSION_MAX_LAYERS)
+
 static inline int64_t ms_of(int64_t ns) { return ns / 1000000; }
 
 /* vrouter.c */
