@@ -139,24 +139,25 @@ static struct vpeer *main_source(struct vpeer *rv)
     return best;
 }
 
-/* Thumbnails: the other publishers, those who spoke most recently first. */
+/* Does a come before b among the thumbnails? The one who spoke last, then the first to join. */
+static bool thumb_before(const struct vpeer *a, const struct vpeer *b)
+{
+    return a->spoke_ns != b->spoke_ns ? a->spoke_ns > b->spoke_ns : a->order < b->order;
+}
+
+/* Thumbnails: the other publishers, those who spoke most recently first, at most cap. */
 static int thumb_sources(struct vpeer *rv, struct vpeer *main, struct vpeer **out, int cap)
 {
     int n = 0;
-    for (struct vpeer *o = rv->r->members; o; o = o->next) {
+    for (struct vpeer *o = rv->r->members; o && cap > 0; o = o->next) {
         if (o == rv || o == main || !o->n_streams)
             continue;
-        int i = n < cap ? n++ : cap - 1;
-        if (n == cap && i == cap - 1 && out[i] && (out[i]->spoke_ns > o->spoke_ns ||
-            (out[i]->spoke_ns == o->spoke_ns && out[i]->order < o->order)))
-            continue;
-        out[i] = o;
-        for (; i > 0 && (out[i]->spoke_ns > out[i - 1]->spoke_ns ||
-                         (out[i]->spoke_ns == out[i - 1]->spoke_ns && out[i]->order < out[i - 1]->order)); i--) {
-            struct vpeer *x = out[i];
+        if (n == cap && !thumb_before(o, out[n - 1]))
+            continue; /* the list is full of ones that come before it */
+        int i = n < cap ? n++ : n - 1; /* a free slot, or replace the last */
+        for (; i > 0 && thumb_before(o, out[i - 1]); i--)
             out[i] = out[i - 1];
-            out[i - 1] = x;
-        }
+        out[i] = o;
     }
     return n;
 }

@@ -22,12 +22,43 @@
 #include "media/vpx.h"
 #include "media/vrouter_priv.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 
+/* MCU_VIDEO_DUMP=FILE: the first video packets received (clear RTP, one hex line each) go
+ * to FILE, to capture test vectors from real browsers (tests/data/vpx/chromium_*.hex). */
+static FILE *dump_file;
+static int dump_left = 1500;
+static pthread_once_t dump_once = PTHREAD_ONCE_INIT;
+
+static void dump_open(void)
+{
+    const char *path = getenv("MCU_VIDEO_DUMP");
+    if (path && *path)
+        dump_file = fopen(path, "a");
+}
+
+static void dump_packet(const uint8_t *buf, size_t len)
+{
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&mu);
+    if (dump_left > 0) {
+        dump_left--;
+        for (size_t i = 0; i < len; i++)
+            fprintf(dump_file, "%02x", buf[i]);
+        fputc('\n', dump_file);
+        if (!dump_left)
+            fflush(dump_file);
+    }
+    pthread_mutex_unlock(&mu);
+}
+
 struct vrouter *vrouter_new(void)
 {
+    pthread_once(&dump_once, dump_open);
     return calloc(1, sizeof(struct vrouter));
 }
 
@@ -146,6 +177,7 @@ void vrouter_add_stats(const struct vrouter *r, struct vrouter_stats *s)
     s->nacks_answered += r->stats.nacks_answered;
     s->rtx_sent += r->stats.rtx_sent;
     s->probes += r->stats.probes;
+    s->duplicates += r->stats.duplicates;
 }
 
 /* ---- sending RTCP ---- */
@@ -362,6 +394,26 @@ static int find_stream(struct vpeer *pub, const uint8_t *buf, const rtp_hdr_t *h
     return -1;
 }
 
+/* Was this sequence number received before? Chromium's bandwidth probes resend old packets
+ * over RTX; forwarded, they would cost every receiver the same bytes twice. */
+static bool seen_before(struct vstream *st, uint16_t seq)
+{
+    int16_t ahead = (int16_t)(seq - st->seen_hi);
+    if (!st->seen_any || ahead >= 1024 || ahead <= -1024) {
+        memset(st->seen, 0, sizeof st->seen);
+        st->seen_any = true;
+        st->seen_hi = seq;
+    } else if (ahead > 0) {
+        for (uint16_t s = (uint16_t)(st->seen_hi + 1); s != seq; s++)
+            st->seen[(s & 1023) >> 6] &= ~(1ull << (s & 63));
+        st->seen_hi = seq;
+    } else if (st->seen[(seq & 1023) >> 6] & (1ull << (seq & 63))) {
+        return true;
+    }
+    st->seen[(seq & 1023) >> 6] |= 1ull << (seq & 63);
+    return false;
+}
+
 /* Turns an RTX packet (RFC 4588) back into the packet it repairs, in place. */
 static int unwrap_rtx(uint8_t *buf, size_t *len, rtp_hdr_t *h, uint32_t ssrc, int pt)
 {
@@ -407,6 +459,10 @@ bool vrouter_on_rtp(struct engine *e, struct peer *p, uint8_t *buf, size_t len,
     }
     if (!h.payload_len)
         return true; /* padding only */
+    if (seen_before(&pub->st[s], h.seq)) {
+        pub->r->stats.duplicates++;
+        return true;
+    }
     struct vpx_desc d;
     int rc = h.pt == v->vp9_pt ? vpx_parse_vp9(buf + h.payload_off, h.payload_len, &d)
                                : vpx_parse_vp8(buf + h.payload_off, h.payload_len, &d);
@@ -414,6 +470,8 @@ bool vrouter_on_rtp(struct engine *e, struct peer *p, uint8_t *buf, size_t len,
         engine_drop(e, DROP_VIDEO_MALFORMED);
         return true;
     }
+    if (dump_file)
+        dump_packet(buf, len);
     struct vstream *st = &pub->st[s];
     if (!st->last_ns)
         st->needed_ns = now_ns;

@@ -41,6 +41,7 @@ void vrouter_tick(struct engine *e, struct vrouter *r, int64_t now_ns);
 /* Totals for /metrics and the bench. */
 struct vrouter_stats {
     uint64_t forwarded, dropped_layer, keyframe_requests, nacks_answered, rtx_sent, probes;
+    uint64_t duplicates;         /* packets received twice (RTX probes), not forwarded */
 };
 void vrouter_add_stats(const struct vrouter *r, struct vrouter_stats *s);
 

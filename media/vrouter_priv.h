@@ -52,6 +52,9 @@ struct vstream {
     uint16_t width, height;      /* of its last VP8 keyframe, 0 if unknown */
     uint8_t fir_seq;
     bool paused;                 /* we asked the publisher to stop sending it */
+    bool seen_any;
+    uint16_t seen_hi;            /* newest sequence number received */
+    uint64_t seen[16];           /* the 1024 sequence numbers up to seen_hi: received? */
     int64_t needed_ns;           /* when a receiver last wanted it */
     struct nack_gen ng;
 };
