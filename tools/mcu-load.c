@@ -2,8 +2,9 @@
  * thread. Each site signs in over the WebSocket protocol, connects ICE/DTLS-SRTP and sends
  * real Opus in real time; a sample of receivers decodes its mix to check that every talker
  * is heard (and not oneself); loss, jitter, join time and latency through the server are
- * measured. With --janus the same sites join Janus's AudioBridge instead, so both servers
- * take the identical load; --cpu-pid measures a server's CPU over the window from /proc.
+ * measured. With --janus the same sites join Janus's AudioBridge (or VideoRoom) instead, so
+ * both servers take the identical load; --cpu-pid measures a server's CPU over the window
+ * from /proc. With --video, sites publish VP8 simulcast and count the video they receive.
  * With --credentials the sites are meeting rooms that sign in and wait to be invited
  * (room mode, tools/load/roomrun.c). docs/load.md describes the options, the checks and
  * the report. */
@@ -91,10 +92,10 @@ static void usage(FILE *f)
         "       mcu-load --janus ws://HOST:PORT [--janus-room N] [options]\n"
         "       mcu-load --url ws://HOST:PORT/ws --credentials FILE [room options]\n"
         "Plays many meeting-room sites against the MCU's mix conferences (or Janus's\n"
-        "AudioBridge) and checks the mix.\n\n"
+        "AudioBridge or VideoRoom) and checks the mix and the video it receives.\n\n"
         "  --url URL              the server's WebSocket endpoint (ws:// only)\n"
-        "  --janus URL            join Janus's AudioBridge through its WebSocket API instead\n"
-        "  --janus-room N         the AudioBridge room (default 1234; with --rooms M, N..N+M-1)\n"
+        "  --janus URL            join Janus (AudioBridge or VideoRoom) through its WebSocket API instead\n"
+        "  --janus-room N         the Janus room (default 1234; with --rooms M, N..N+M-1)\n"
         "  --cpu-pid PID          report that process's CPU over the window (from /proc)\n"
         "  --conference ID        conference to join (default mix-load)\n"
         "  --rooms M              spread the sites over M conferences ID-0..ID-(M-1) (default 1)\n"
@@ -105,6 +106,12 @@ static void usage(FILE *f)
         "  --seconds S            measurement time after the joins (default 10)\n"
         "  --settle S             wait between the last join and the window (default 2)\n"
         "  --video                also send VP8 simulcast (3 layers) from every site\n"
+        "  --video-publishers N   with --video, only the first N sites send video (default all)\n"
+        "  --video-thumbnails K   with --video, each site asks for K more video tracks (0-6)\n"
+        "  --video-check N        decrypt one received video packet in N, count the rest from\n"
+        "                         their clear RTP headers (default 1: decrypt all)\n"
+        "  --no-listener-audio    sites that neither talk nor send video send no audio\n"
+        "  --janus-plugin P       audiobridge (default) or videoroom (needs --video)\n"
         "  --verify N             receivers that decode and check their mix (default 20)\n"
         "  --verify-seconds V     audio judged at the end, per receiver (default 3)\n"
         "  --mute-talker I        talker I sends silence; the checks still expect it\n"
@@ -206,6 +213,30 @@ static int check_room_opts(const struct load_opts *o, const bool *given, const s
     return 0;
 }
 
+/* The video roles need --video; the VideoRoom needs --janus and --video, and has no mix
+ * to check (a subscriber hears only the feed it subscribed to), so nobody is sampled. */
+static int check_video_opts(struct load_opts *o, bool verify_given)
+{
+    if (!o->video && (o->video_publishers >= 0 || o->video_thumbs > 0 || o->video_check > 1)) {
+        fprintf(stderr, "mcu-load: --video-publishers, --video-thumbnails and --video-check need --video\n");
+        return -1;
+    }
+    if (o->janus_video && (!o->janus || !o->video)) {
+        fprintf(stderr, "mcu-load: --janus-plugin videoroom needs --janus and --video\n");
+        return -1;
+    }
+    if (o->janus_video && o->video_publishers < 1) {
+        fprintf(stderr, "mcu-load: --janus-plugin videoroom needs --video-publishers N >= 1 (the "
+                "other sites subscribe)\n");
+        return -1;
+    }
+    if (o->janus_video && verify_given && o->verify > 0)
+        fprintf(stderr, "mcu-load: note: no mix to verify in the VideoRoom: --verify is ignored\n");
+    if (o->janus_video)
+        o->verify = 0;
+    return 0;
+}
+
 static int parse_args(struct load_run *r, int argc, char **argv)
 {
     struct load_opts *o = &r->o;
@@ -213,11 +244,12 @@ static int parse_args(struct load_run *r, int argc, char **argv)
                             .server_k = 3, .seconds = 10, .verify = 20, .verify_seconds = 3,
                             .mute_talker = -1, .join_concurrency = 64, .join_timeout_s = 20,
                             .family = AF_INET, .max_loss_pct = 1.0, .min_delivery_pct = 95.0, .present_dbfs = -40.0,
-                            .absent_dbfs = -50.0, .settle_s = 2, .janus_room = 1234};
+                            .absent_dbfs = -50.0, .settle_s = 2, .janus_room = 1234,
+                            .video_publishers = -1, .video_check = 1};
     enum { O_URL = 256, O_CONF, O_ROOMS, O_SITES, O_SFILE, O_TALK, O_SK, O_SEC, O_VIDEO, O_VER,
            O_VSEC, O_MUTE, O_LOSS, O_LAT, O_JC, O_JT, O_FAM, O_BIND, O_JSON, O_QUIET, O_HELP, O_SRTP, O_DELIV,
            O_JANUS, O_JROOM, O_CPUPID, O_SETTLE, O_NETNS, O_NLOSS, O_NDELAY, O_NJITTER, O_CREDS,
-           O_TSITES, O_VSITES, O_STATUS, O_END };
+           O_TSITES, O_VSITES, O_STATUS, O_VPUB, O_VTHUMB, O_VCHECK, O_NOLISTEN, O_JPLUGIN, O_END };
     static const struct option opts[] = {
         {"url", 1, 0, O_URL}, {"conference", 1, 0, O_CONF}, {"rooms", 1, 0, O_ROOMS},
         {"sites", 1, 0, O_SITES}, {"sites-file", 1, 0, O_SFILE}, {"talkers", 1, 0, O_TALK},
@@ -230,10 +262,13 @@ static int parse_args(struct load_run *r, int argc, char **argv)
         {"settle", 1, 0, O_SETTLE}, {"netns", 1, 0, O_NETNS}, {"loss", 1, 0, O_NLOSS},
         {"delay", 1, 0, O_NDELAY}, {"jitter", 1, 0, O_NJITTER}, {"credentials", 1, 0, O_CREDS},
         {"talker-sites", 1, 0, O_TSITES}, {"verify-sites", 1, 0, O_VSITES},
-        {"status-lines", 0, 0, O_STATUS}, {0, 0, 0, 0}};
+        {"status-lines", 0, 0, O_STATUS}, {"video-publishers", 1, 0, O_VPUB},
+        {"video-thumbnails", 1, 0, O_VTHUMB}, {"video-check", 1, 0, O_VCHECK},
+        {"no-listener-audio", 0, 0, O_NOLISTEN}, {"janus-plugin", 1, 0, O_JPLUGIN}, {0, 0, 0, 0}};
     static const int only_default[] = {O_JANUS - O_URL, O_JROOM - O_URL, O_CONF - O_URL,
         O_ROOMS - O_URL, O_SFILE - O_URL, O_TALK - O_URL, O_MUTE - O_URL, O_SETTLE - O_URL,
-        O_SK - O_URL, O_LOSS - O_URL, O_LAT - O_URL, O_DELIV - O_URL, O_CPUPID - O_URL, 0};
+        O_SK - O_URL, O_LOSS - O_URL, O_LAT - O_URL, O_DELIV - O_URL, O_CPUPID - O_URL,
+        O_VPUB - O_URL, O_VTHUMB - O_URL, O_NOLISTEN - O_URL, O_JPLUGIN - O_URL, 0};
     static const int only_room[] = {O_TSITES - O_URL, O_VSITES - O_URL, O_STATUS - O_URL, 0};
     bool given[O_END - O_URL] = {0};
     int c, fam = 4, bad = 0, url_given = 0;
@@ -245,6 +280,14 @@ static int parse_args(struct load_run *r, int argc, char **argv)
         case O_TSITES: bad |= parse_id_list(optarg, &o->talker_ids, &o->n_talker_ids); break;
         case O_VSITES: bad |= parse_id_list(optarg, &o->verify_ids, &o->n_verify_ids); break;
         case O_STATUS: o->status_lines = true; break;
+        case O_VPUB: bad |= parse_int(optarg, 0, 100000, &o->video_publishers); break;
+        case O_VTHUMB: bad |= parse_int(optarg, 0, 6, &o->video_thumbs); break;
+        case O_VCHECK: bad |= parse_int(optarg, 1, 1000000, &o->video_check); break;
+        case O_NOLISTEN: o->no_listener_audio = true; break;
+        case O_JPLUGIN:
+            bad |= strcmp(optarg, "audiobridge") && strcmp(optarg, "videoroom") ? -1 : 0;
+            o->janus_video = !strcmp(optarg, "videoroom");
+            break;
         case O_URL: o->url = optarg; url_given |= 1; break;
         case O_JANUS: o->url = optarg; o->janus = true; url_given |= 2; break;
         case O_JROOM: {
@@ -316,6 +359,8 @@ static int parse_args(struct load_run *r, int argc, char **argv)
         fprintf(stderr, "mcu-load: --cpu-pid %d: cannot read /proc/%d/stat\n", o->cpu_pid, o->cpu_pid);
         return -1;
     }
+    if (check_video_opts(o, given[O_VER - O_URL]) < 0)
+        return -1;
     if (o->janus) /* AudioBridge mixes every participant: every talker must be heard */
         o->server_k = LA_MAX_TALKERS;
     if (o->sites_file && read_names(r) < 0) {
@@ -326,6 +371,10 @@ static int parse_args(struct load_run *r, int argc, char **argv)
         return 0; /* the sites and talkers come from the credentials: load_room_setup */
     if (o->sites < 0)
         o->sites = r->n_names > 0 ? r->n_names : 20;
+    if (!o->video)
+        o->video_publishers = 0;
+    else if (o->video_publishers < 0 || o->video_publishers > o->sites)
+        o->video_publishers = o->sites;
     if (o->talkers > o->server_k && !o->janus)
         fprintf(stderr, "mcu-load: note: %d talkers but the server mixes %d: the checks then only "
                 "ask for %d of them in each mix\n", o->talkers, o->server_k, o->server_k);
@@ -423,6 +472,21 @@ static int encode_content(struct load_run *r)
     return 0;
 }
 
+/* The first P sites publish video (Janus's VideoRoom: they only publish, and the others
+ * subscribe). A site expects video when another site publishes some. */
+static void set_video_role(struct load_run *r, struct site *s)
+{
+    const struct load_opts *o = &r->o;
+    int P = o->video_publishers;
+    s->vpub = s->index < P;
+    s->vthumbs = o->video_thumbs;
+    s->expect_video = o->video && (o->janus_video ? !s->vpub : !s->vpub || P >= 2);
+    if (o->janus)
+        s->jan.role = !o->janus_video ? LJANUS_AUDIOBRIDGE : s->vpub ? LJANUS_VR_PUBLISHER : LJANUS_VR_SUBSCRIBER;
+    if (s->jan.role == LJANUS_VR_SUBSCRIBER || (o->no_listener_audio && s->talker < 0 && !s->vpub))
+        s->send_audio = false;
+}
+
 /* Sites in room order: site i is in room i % M, and the first K of a room talk. The sampled
  * receivers are every talker (the mix-minus check) and then listeners spread evenly. */
 static int make_sites(struct load_run *r)
@@ -461,6 +525,7 @@ static int make_sites(struct load_run *r)
             snprintf(conf, sizeof conf, "%s-%d", o->conference, room);
         site_init(&r->sites[i], i, room, talker, talker >= 0 && talker == o->mute_talker, marker,
                   name, conf, &r->env);
+        set_video_role(r, &r->sites[i]);
         if (marker)
             r->env.rooms[room].marker_site = i;
         if (talker >= 0 && verify_left > 0) {
@@ -509,12 +574,24 @@ static void progress(struct load_run *r, int64_t now, int64_t t0, uint64_t *last
     *last_t = now;
 }
 
+/* The video publishers open first, and the other sites only once each publisher is in media
+ * (or failed): a VideoRoom subscriber needs its feeds to exist, and both servers then see
+ * the same order. */
+static bool publishers_up(struct load_run *r)
+{
+    for (int i = r->publishers_up; i < r->o.video_publishers; i++, r->publishers_up++)
+        if (r->sites[i].stage != SITE_MEDIA && r->sites[i].stage != SITE_FAILED)
+            return false;
+    return true;
+}
+
 /* One 5 ms tick: open sites while the join pipeline has room, send this phase's packets,
  * move handshakes on; every 100 ms the slow timers and the reaping of failed sites. */
 static void tick(struct load_run *r, uint64_t t, int *next_open, int64_t now)
 {
     struct load_env *env = &r->env;
-    while (!env->stopping && *next_open < r->n && env->in_flight < r->o.join_concurrency)
+    while (!env->stopping && *next_open < r->n && env->in_flight < r->o.join_concurrency &&
+           (*next_open < r->o.video_publishers || publishers_up(r)))
         site_open(&r->sites[(*next_open)++], env, now);
     int64_t jt = (int64_t)r->o.join_timeout_s * 1000;
     for (int i = (int)(t % PHASES); i < r->n; i += PHASES)
@@ -540,6 +617,9 @@ static void start_window(struct load_run *r, int64_t now)
     r->out0 = r->env.pkts_out;
     r->in0 = r->env.pkts_in;
     r->audio_in0 = r->env.audio_in;
+    r->video_in0 = r->env.video_in;
+    r->video_bytes0 = r->env.video_bytes_in;
+    r->video_rtp_bytes0 = r->env.video_rtp_bytes_in;
     for (int i = 0; i < r->n; i++)
         if (r->sites[i].ear)
             lv_ear_clear_onsets(r->sites[i].ear);
@@ -628,6 +708,9 @@ static int run_loop(struct load_run *r)
     r->out1 = env->pkts_out;
     r->in1 = env->pkts_in;
     r->audio_in1 = env->audio_in;
+    r->video_in1 = env->video_in;
+    r->video_bytes1 = env->video_bytes_in;
+    r->video_rtp_bytes1 = env->video_rtp_bytes_in;
     if (!r->o.quiet && isatty(2))
         fputc('\n', stderr);
     close(tfd);
@@ -658,6 +741,10 @@ int main(int argc, char **argv)
     env->scratch = malloc(sizeof *env->scratch);
     env->janus = r->o.janus;
     env->janus_room = r->o.janus_room;
+    env->janus_video = r->o.janus_video;
+    env->video_publishers = r->o.video_publishers;
+    env->video_thumbs = r->o.video_thumbs;
+    env->video_check_every = r->o.video_check;
     char src[INET6_ADDRSTRLEN];
     if (!env->bind_addr) {
         if (route_source(&env->ws_addr, env->ws_addr_len, src, sizeof src) < 0) {

@@ -156,6 +156,21 @@ static int latencies(struct load_run *r, double *out, int cap)
     return n;
 }
 
+/* What a site did with video: its role, and the streams it received. */
+static json_t *site_video_json(const struct site *s)
+{
+    json_t *streams = json_array();
+    for (int i = 0; i < s->n_vstreams; i++)
+        json_array_append_new(streams, json_pack("{s:I,s:I,s:I,s:I}", "ssrc", (json_int_t)s->vstreams[i].ssrc,
+                              "packets", (json_int_t)s->vstreams[i].packets, "frames",
+                              (json_int_t)s->vstreams[i].frames, "bytes", (json_int_t)s->vstreams[i].bytes));
+    return json_pack("{s:b,s:b,s:i,s:I,s:I,s:I,s:i,s:o}", "publishes", s->vpub, "expects", s->expect_video,
+                     "tracks_asked", s->jan.role == LJANUS_VR_PUBLISHER ? 0 : 1 + s->vthumbs,
+                     "packets_received", (json_int_t)s->video_pkts_in, "frames_received",
+                     (json_int_t)s->video_frames_in, "bytes_received", (json_int_t)s->video_bytes_in,
+                     "ssrcs_received", s->n_vstreams, "streams", streams);
+}
+
 static json_t *site_json(const struct site *s)
 {
     uint64_t exp, lost;
@@ -174,10 +189,8 @@ static json_t *site_json(const struct site *s)
     json_object_set_new(o, "received", json_integer((json_int_t)s->rx.received));
     json_object_set_new(o, "lost", json_integer((json_int_t)lost));
     json_object_set_new(o, "jitter_ms", json_real(r1(s->rx.jitter / 48.0)));
-    if (s->vp8_pt >= 0 && s->stage == SITE_MEDIA) {
-        json_object_set_new(o, "video_frames_received", json_integer((json_int_t)s->video_frames_in));
-        json_object_set_new(o, "video_layers_received", json_integer(s->n_video_ssrcs_in));
-    }
+    if (s->vpub || s->expect_video || s->video_pkts_in)
+        json_object_set_new(o, "video", site_video_json(s));
     return o;
 }
 
@@ -230,6 +243,14 @@ static json_t *config_json(const struct load_run *r)
     if (o->cpu_pid)
         json_object_set_new(c, "cpu_pid", json_integer(o->cpu_pid));
     json_object_set_new(c, "bind", json_string(r->env.bind_addr ? r->env.bind_addr : ""));
+    if (o->video) {
+        json_object_set_new(c, "video_publishers", json_integer(o->video_publishers));
+        json_object_set_new(c, "video_thumbnails", json_integer(o->video_thumbs));
+        json_object_set_new(c, "video_check", json_integer(o->video_check));
+    }
+    json_object_set_new(c, "no_listener_audio", json_boolean(o->no_listener_audio));
+    if (o->janus)
+        json_object_set_new(c, "janus_plugin", json_string(o->janus_video ? "videoroom" : "audiobridge"));
     return c;
 }
 
@@ -287,8 +308,8 @@ static void judge_delivery(struct load_run *r, struct judge *j, json_t *rep)
 {
     double win = (double)(r->window_end_ms - r->window_start_ms) / 1000.0;
     int media = 0;
-    for (int i = 0; i < r->n; i++)
-        media += r->sites[i].stage == SITE_MEDIA;
+    for (int i = 0; i < r->n; i++) /* a VideoRoom publisher gets no audio */
+        media += r->sites[i].stage == SITE_MEDIA && r->sites[i].jan.role != LJANUS_VR_PUBLISHER;
     if (win < 1.0 || media == 0)
         return;
     /* Opus RTP only: Janus, for one, sends SRTCP too */
@@ -360,6 +381,39 @@ static int server_cpu_json(struct load_run *r, struct judge *j, json_t *rep)
     return media;
 }
 
+/* Video: what was sent and received in all, and in the window (what a bench divides the
+ * server's CPU by). Every site that expects video (another site publishes) must get some. */
+static json_t *judge_video(struct load_run *r, struct judge *j)
+{
+    const struct load_env *env = &r->env;
+    double win = (double)(r->window_end_ms - r->window_start_ms) / 1000.0;
+    int expecting = 0, with_video = 0, without = 0, streams = 0;
+    for (int i = 0; i < r->n; i++) {
+        const struct site *s = &r->sites[i];
+        streams += s->n_vstreams;
+        if (!s->expect_video || s->stage != SITE_MEDIA)
+            continue;
+        expecting++;
+        with_video += s->video_pkts_in > 0;
+        if (s->video_pkts_in == 0 && without++ < 10)
+            failure(j, "site %s (%d) received no video, though %d site(s) publish", s->name, i,
+                    r->o.video_publishers);
+    }
+    if (without > 10)
+        failure(j, "... %d of %d sites that expect video received none", without, expecting);
+    uint64_t wp = r->video_in1 - r->video_in0, wb = r->video_bytes1 - r->video_bytes0;
+    uint64_t wrtp = r->video_rtp_bytes1 - r->video_rtp_bytes0;
+    json_t *w = json_pack("{s:I,s:f,s:I,s:f,s:f}", "packets", (json_int_t)wp, "pps", win > 0 ? r1((double)wp / win) : 0.0,
+                          "bytes", (json_int_t)wb, "mean_packet_bytes", wp ? r1((double)wb / (double)wp) : 0.0,
+                          "mean_rtp_bytes", wp ? r1((double)wrtp / (double)wp) : 0.0);
+    return json_pack("{s:i,s:i,s:i,s:I,s:i,s:i,s:i,s:I,s:I,s:I,s:I,s:i,s:o}", "publishers", r->o.video_publishers,
+                     "thumbnails", r->o.video_thumbs, "layers_sent", LVID_LAYERS, "packets_sent",
+                     (json_int_t)env->video_pkts_out, "receivers", expecting, "receivers_with_video", with_video,
+                     "ssrcs_received", streams, "packets_received", (json_int_t)env->video_in, "frames_received",
+                     (json_int_t)env->video_frames_in, "bytes_received", (json_int_t)env->video_bytes_in,
+                     "decrypted", (json_int_t)env->video_decrypted, "check_every", r->o.video_check, "window", w);
+}
+
 /* One line per talker that some sampled mix lacks. */
 static void report_missing(struct load_run *r, struct judge *j)
 {
@@ -415,14 +469,8 @@ int load_report(struct load_run *r)
     perf_json(r, rep);
     int participants = server_cpu_json(r, &j, rep);
     judge_delivery(r, &j, rep);
-    if (r->o.video) {
-        uint64_t frames = 0;
-        for (int i = 0; i < r->n; i++)
-            frames += r->sites[i].video_frames_in;
-        json_object_set_new(rep, "video", json_pack("{s:i,s:I,s:I,s:s}", "layers_sent", LVID_LAYERS,
-            "packets_sent", (json_int_t)r->env.video_pkts_out, "frames_received", (json_int_t)frames,
-            "note", "the server does not route video in mix conferences yet"));
-    }
+    if (r->o.video)
+        json_object_set_new(rep, "video", judge_video(r, &j));
     if (r->interrupted)
         failure(&j, "interrupted before the end of the run");
     bool ok = json_array_size(j.failures) == 0;

@@ -34,7 +34,12 @@ struct load_opts {
     bool video, quiet;
     bool libsrtp;               /* --srtp libsrtp: all SRTP through libsrtp2 */
     bool janus;                 /* --janus: url is Janus's WebSocket API, not ours */
-    long long janus_room;       /* --janus-room: the AudioBridge room (of room 0) */
+    bool janus_video;           /* --janus-plugin videoroom: Janus's VideoRoom, not its AudioBridge */
+    long long janus_room;       /* --janus-room: the AudioBridge or VideoRoom room (of room 0) */
+    int video_publishers;       /* --video-publishers: the first N sites send video; -1 all */
+    int video_thumbs;           /* --video-thumbnails: extra video tracks each receiver asks for */
+    int video_check;            /* --video-check: decrypt one received video packet in N */
+    bool no_listener_audio;     /* --no-listener-audio: listeners send no audio */
     int cpu_pid;                /* --cpu-pid: the server process to measure, 0 none */
     const char *netns;          /* --netns: run the sites from this namespace, NULL none */
     double netem_loss_pct;      /* --loss, --delay, --jitter: netem on the namespace's link */
@@ -61,8 +66,11 @@ struct load_run {
     double cpu_join_s;          /* ... and during the joins */
     uint64_t out0, in0, out1, in1;  /* packet counters at its start and end */
     uint64_t audio_in0, audio_in1;  /* mix (Opus RTP) packets received, at its start and end */
+    uint64_t video_in0, video_in1;  /* VP8 RTP packets received, at its start and end */
+    uint64_t video_bytes0, video_bytes1, video_rtp_bytes0, video_rtp_bytes1; /* ... their bytes */
     uint64_t late_ticks;        /* 5 ms ticks the loop fell behind by */
     int64_t join_phase_ms;      /* first open to the last site joined (or failed) */
+    int publishers_up;          /* video publishers known to be in media or failed (they open first) */
     /* --cpu-pid: the server's utime + stime from /proc over the window */
     double srv_cpu0_s, srv_cpu_window_s;
     bool srv_cpu_ok;            /* both samples were read */

@@ -65,7 +65,7 @@ void site_set_stage(struct site *s, struct load_env *env, enum site_stage st)
 }
 
 /* Records the first failure; the sockets are closed later by site_reap. */
-static void fail(struct site *s, struct load_env *env, const char *fmt, ...)
+void site_fail(struct site *s, struct load_env *env, const char *fmt, ...)
 {
     if (s->stage == SITE_FAILED)
         return;
@@ -99,6 +99,8 @@ void site_init(struct site *s, int index, int room, int talker, bool muted, bool
     s->ssrc = rand32();
     s->seq = (uint16_t)rand32();
     s->ts = rand32();
+    s->send_audio = true;
+    s->vpub = env->video; /* every site, unless the run gives video roles */
     for (int l = 0; l < 3; l++) {
         s->vssrc[l] = rand32();
         s->vseq[l] = (uint16_t)rand32();
@@ -129,7 +131,7 @@ static uint64_t tag(const struct site *s, int kind)
 int site_udp_open(struct site *s, struct load_env *env)
 {
     if (wclient_init(&s->wc, env->identity, env->bind_addr) < 0) {
-        fail(s, env, "cannot create its UDP socket on %s: %s", env->bind_addr, strerror(errno));
+        site_fail(s, env, "cannot create its UDP socket on %s: %s", env->bind_addr, strerror(errno));
         return -1;
     }
     s->wc.srtp_flags = env->own_gcm ? 0 : SRTPX_LIBSRTP_ONLY;
@@ -137,7 +139,7 @@ int site_udp_open(struct site *s, struct load_env *env)
     int one = 1;
     setsockopt(s->wc.fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
     if (ep_add(env, s->wc.fd, tag(s, TAG_UDP), EPOLLIN) < 0) {
-        fail(s, env, "epoll: %s", strerror(errno));
+        site_fail(s, env, "epoll: %s", strerror(errno));
         return -1;
     }
     return 0;
@@ -197,7 +199,7 @@ void site_open(struct site *s, struct load_env *env, int64_t now_ms)
     if (site_udp_open(s, env) < 0)
         return;
     if (site_ws_connect(s, env, why, sizeof why) < 0)
-        return fail(s, env, "%s", why);
+        return site_fail(s, env, "%s", why);
 }
 
 /* ---- the offer and the answer ---- */
@@ -214,7 +216,7 @@ static int offer_transport(char *o, size_t cap, const struct site *s, const stru
 }
 
 /* The address and port of the site's UDP socket, for its candidate. */
-static void local_addr(const struct site *s, char ip[INET6_ADDRSTRLEN], int *port)
+void site_local_addr(const struct site *s, char ip[INET6_ADDRSTRLEN], int *port)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
@@ -231,16 +233,44 @@ static void local_addr(const struct site *s, char ip[INET6_ADDRSTRLEN], int *por
     }
 }
 
-/* Our offer, as a browser with one microphone (and one simulcast camera) would make it. */
+#define PUT(...) do { int k_ = snprintf(o + n, cap - n, __VA_ARGS__); if (k_ < 0 || (size_t)k_ >= cap - n) return -1; n += (size_t)k_; } while (0)
+
+/* A video m-section with mid `mid`: the camera (sendrecv, rid simulcast) of a publisher, or
+ * a track to receive (recvonly) for the others and for each thumbnail. */
+static int offer_video(char *o, size_t cap, const struct site *s, const struct load_env *env, int mid,
+                       bool camera)
+{
+    size_t n = 0;
+    char m[12];
+    snprintf(m, sizeof m, "%d", mid);
+    PUT("m=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
+    n += (size_t)offer_transport(o + n, cap - n, s, env, m);
+    if (camera)
+        PUT("a=extmap:%d urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\na=sendrecv\r\n"
+            "a=msid:site%d cam%d\r\n", OFFER_EXT_RID, s->index, s->index);
+    else
+        PUT("a=recvonly\r\n");
+    PUT("a=rtcp-mux\r\na=rtcp-rsize\r\na=rtpmap:96 VP8/90000\r\n"
+        "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 ccm fir\r\n");
+    if (camera)
+        PUT("a=rid:%s send\r\na=rid:%s send\r\na=rid:%s send\r\na=simulcast:send %s;%s;%s\r\n",
+            lvid_rid(0), lvid_rid(1), lvid_rid(2), lvid_rid(0), lvid_rid(1), lvid_rid(2));
+    return (int)n;
+}
+
+/* Our offer, as a browser with one microphone (and one simulcast camera) would make it: with
+ * --video, a site that publishes offers its camera sendrecv, the others one video track
+ * recvonly; each then asks for s->vthumbs more video tracks, recvonly (mids 2, 3...). */
 static int build_offer(char *o, size_t cap, const struct site *s, const struct load_env *env)
 {
     char ip[INET6_ADDRSTRLEN];
-    int port;
-    local_addr(s, ip, &port);
+    int port, videos = env->video ? 1 + s->vthumbs : 0;
+    site_local_addr(s, ip, &port);
     size_t n = 0;
-#define PUT(...) do { int k_ = snprintf(o + n, cap - n, __VA_ARGS__); if (k_ < 0 || (size_t)k_ >= cap - n) return -1; n += (size_t)k_; } while (0)
-    PUT("v=0\r\no=- %u 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0%s\r\n"
-        "a=msid-semantic: WMS site%d\r\n", rand32() & 0x7FFFFFFF, env->video ? " 1" : "", s->index);
+    PUT("v=0\r\no=- %u 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0", rand32() & 0x7FFFFFFF);
+    for (int v = 0; v < videos; v++)
+        PUT(" %d", 1 + v);
+    PUT("\r\na=msid-semantic: WMS site%d\r\n", s->index);
     PUT("m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n");
     n += (size_t)offer_transport(o + n, cap - n, s, env, "0");
     PUT("a=extmap:%d urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\na=sendrecv\r\n"
@@ -249,19 +279,15 @@ static int build_offer(char *o, size_t cap, const struct site *s, const struct l
         "a=ssrc:%u cname:site%d\r\na=candidate:1 1 udp 2122260223 %s %d typ host\r\n"
         "a=end-of-candidates\r\n",
         OFFER_EXT_LEVEL, s->index, s->index, s->ssrc, s->index, ip, port);
-    if (env->video) {
-        PUT("m=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
-        n += (size_t)offer_transport(o + n, cap - n, s, env, "1");
-        PUT("a=extmap:%d urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\na=sendrecv\r\n"
-            "a=msid:site%d cam%d\r\na=rtcp-mux\r\na=rtcp-rsize\r\na=rtpmap:96 VP8/90000\r\n"
-            "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 ccm fir\r\n"
-            "a=rid:%s send\r\na=rid:%s send\r\na=rid:%s send\r\na=simulcast:send %s;%s;%s\r\n",
-            OFFER_EXT_RID, s->index, s->index, lvid_rid(0), lvid_rid(1), lvid_rid(2),
-            lvid_rid(0), lvid_rid(1), lvid_rid(2));
+    for (int v = 0; v < videos; v++) {
+        int k = offer_video(o + n, cap - n, s, env, 1 + v, v == 0 && s->vpub);
+        if (k < 0)
+            return -1;
+        n += (size_t)k;
     }
-#undef PUT
     return (int)n;
 }
+#undef PUT
 
 /* The first UDP host candidate of the wanted family: "a=candidate:F C udp P ADDR PORT typ ..." */
 static int pick_candidate(const char *sdp, int family, char *addr, size_t acap, int *port)
@@ -287,14 +313,13 @@ static uint8_t ext_id(const sdp_msection_t *m, sdp_ext_t e)
     return x && x->id <= 14 ? x->id : 0;
 }
 
-/* Takes the codec, the extensions and the transport from the server's answer. */
-static void apply_answer(struct site *s, struct load_env *env, const char *sdp)
+/* The codecs and extensions of the remote SDP: Opus and its extensions from the first
+ * audio m-section; VP8, the rid extension and the mid from the first video m-section (the
+ * one we send on); every VP8 payload type of every video m-section, to count what arrives. */
+static void take_codecs(struct site *s, const sdp_offer_t *a)
 {
-    sdp_offer_t *a = env->scratch;
-    int rc = sdp_parse(sdp, strlen(sdp), a);
-    if (rc < 0)
-        return fail(s, env, "cannot parse the answer: %s", sdp_strerror(rc));
     s->opus_pt = s->vp8_pt = -1;
+    memset(s->vp8_pts, 0, sizeof s->vp8_pts);
     for (int i = 0; i < a->n_m; i++) {
         const sdp_msection_t *m = &a->m[i];
         if (!m->port && !m->bundle_only)
@@ -306,34 +331,49 @@ static void apply_answer(struct site *s, struct load_env *env, const char *sdp)
                 s->ext_mid = ext_id(m, SDP_EXT_MID);
                 snprintf(s->mid_audio, sizeof s->mid_audio, "%s", m->mid);
             }
-            if (m->kind == SDP_KIND_VIDEO && s->vp8_pt < 0 && !strcasecmp(m->codecs[k].name, "VP8")) {
+            if (m->kind != SDP_KIND_VIDEO || strcasecmp(m->codecs[k].name, "VP8"))
+                continue;
+            s->vp8_pts[m->codecs[k].pt >> 3] |= (uint8_t)(1u << (m->codecs[k].pt & 7));
+            if (s->vp8_pt < 0) {
                 s->vp8_pt = m->codecs[k].pt;
                 s->ext_rid = ext_id(m, SDP_EXT_RID);
+                if (!s->ext_mid) /* BUNDLE: one id per extension; video must carry the mid */
+                    s->ext_mid = ext_id(m, SDP_EXT_MID);
                 snprintf(s->mid_video, sizeof s->mid_video, "%s", m->mid);
             }
         }
     }
-    if (s->opus_pt < 0)
-        return fail(s, env, "the answer accepts no Opus");
+}
+
+void site_apply_remote(struct site *s, struct load_env *env, const char *sdp)
+{
+    const char *what = s->jan.role == LJANUS_VR_SUBSCRIBER ? "offer" : "answer";
+    sdp_offer_t *a = env->scratch;
+    int rc = sdp_parse(sdp, strlen(sdp), a);
+    if (rc < 0)
+        return site_fail(s, env, "cannot parse the %s: %s", what, sdp_strerror(rc));
+    take_codecs(s, a);
+    if (s->opus_pt < 0 && !env->janus_video)
+        return site_fail(s, env, "the %s accepts no Opus", what);
     if (!s->ext_level && !env->janus) /* Janus selects no talkers: we do not offer it there */
-        return fail(s, env, "the answer did not negotiate ssrc-audio-level");
+        return site_fail(s, env, "the %s did not negotiate ssrc-audio-level", what);
     char addr[64];
     int port;
     if (pick_candidate(sdp, env->family, addr, sizeof addr, &port) < 0)
-        return fail(s, env, "the answer has no %s UDP candidate", env->family == AF_INET6 ? "IPv6" : "IPv4");
+        return site_fail(s, env, "the %s has no %s UDP candidate", what, env->family == AF_INET6 ? "IPv6" : "IPv4");
     if (!a->tp.ice_ufrag[0] || !a->tp.ice_pwd[0] || !a->tp.fp_hex[0])
-        return fail(s, env, "the answer lacks ICE credentials or a fingerprint");
+        return site_fail(s, env, "the %s lacks ICE credentials or a fingerprint", what);
     if (wclient_set_remote(&s->wc, addr, port, a->tp.ice_ufrag, a->tp.ice_pwd, a->tp.fp_hex) < 0)
-        return fail(s, env, "bad remote transport %s:%d", addr, port);
+        return site_fail(s, env, "bad remote transport %s:%d", addr, port);
     set_stage(s, env, SITE_CONNECTING);
 }
 
 void site_take_answer(struct site *s, struct load_env *env, const char *session, const char *sdp)
 {
     if (!sdp || !session)
-        return fail(s, env, "answer without sdp/session");
+        return site_fail(s, env, "answer without sdp/session");
     snprintf(s->session, sizeof s->session, "%s", session);
-    apply_answer(s, env, sdp);
+    site_apply_remote(s, env, sdp);
 }
 
 static void on_answer(struct site *s, struct load_env *env, json_t *msg)
@@ -342,81 +382,26 @@ static void on_answer(struct site *s, struct load_env *env, json_t *msg)
                      json_string_value(json_object_get(msg, "sdp")));
 }
 
-/* ---- Janus mode: the same site signs in to Janus's AudioBridge (tools/load/janus.h) ---- */
-
-/* Sends a request ljanus made (and frees it); NULL means it could not be made. */
-static void janus_send(struct site *s, struct load_env *env, char *text, const char *what)
-{
-    if (!text || ws_conn_send_text(&s->ws, text, strlen(text)) < 0)
-        fail(s, env, "cannot send the Janus %s request", what);
-    free(text);
-}
-
-static void janus_send_join(struct site *s, struct load_env *env)
-{
-    char ip[INET6_ADDRSTRLEN], cname[32], *offer = malloc(OFFER_MAX);
-    int port;
-    local_addr(s, ip, &port);
-    snprintf(cname, sizeof cname, "site%d", s->index);
-    struct ljanus_offer o = {.ip = ip, .port = port, .ufrag = s->wc.local_ufrag, .pwd = s->wc.local_pwd,
-                             .fingerprint = dtls_identity_fingerprint(env->identity), .ssrc = s->ssrc,
-                             .cname = cname, .sess_id = rand32() & 0x7FFFFFFF};
-    if (!offer || ljanus_build_offer(offer, OFFER_MAX, &o) < 0) {
-        free(offer);
-        return fail(s, env, "cannot build the offer");
-    }
-    janus_send(s, env, ljanus_join(&s->jan, env->janus_room + s->room, s->name, offer), "join");
-    free(offer);
-}
-
-static void janus_on_message(struct site *s, struct load_env *env, const char *text, size_t len)
-{
-    char *answer = NULL, why[160];
-    if (s->stage == SITE_FAILED)
-        return;
-    enum ljanus_result rc = ljanus_input(&s->jan, text, len, &answer, why, sizeof why);
-    if (rc == LJANUS_FAILED) {
-        fail(s, env, "%s", why);
-    } else if (rc == LJANUS_NEXT && s->jan.step == LJANUS_ATTACH) {
-        janus_send(s, env, ljanus_attach(&s->jan), "attach");
-    } else if (rc == LJANUS_NEXT && s->jan.step == LJANUS_JOIN) {
-        janus_send_join(s, env);
-    } else if (rc == LJANUS_ANSWER && s->stage == SITE_ANSWER) {
-        snprintf(s->session, sizeof s->session, "%lld", s->jan.participant);
-        apply_answer(s, env, answer);
-    }
-    free(answer);
-}
-
-/* The WebSocket is open: start the Janus session; keepalives from now on. */
-static void janus_start(struct site *s, struct load_env *env, int64_t now_ms)
-{
-    janus_send(s, env, ljanus_create(&s->jan), "create");
-    s->next_keepalive_ms = now_ms + LJANUS_KEEPALIVE_MS;
-    if (s->stage != SITE_FAILED)
-        set_stage(s, env, SITE_ANSWER);
-}
-
 static void on_message(void *arg, char *text, size_t len)
 {
     struct site *s = ((void **)arg)[0];
     struct load_env *env = ((void **)arg)[1];
     if (env->janus)
-        return janus_on_message(s, env, text, len);
+        return site_janus_on_message(s, env, text, len);
     json_error_t jerr;
     json_t *msg = json_loadb(text, len, 0, &jerr);
     const char *type = json_string_value(json_object_get(msg, "type"));
     if (!type) {
-        fail(s, env, "unreadable server message: %.80s", text);
+        site_fail(s, env, "unreadable server message: %.80s", text);
     } else if (!strcmp(type, "answer") && s->stage == SITE_ANSWER) {
         on_answer(s, env, msg);
     } else if (!strcmp(type, "error")) {
-        fail(s, env, "server error %s: %s", json_string_value(json_object_get(msg, "code")),
+        site_fail(s, env, "server error %s: %s", json_string_value(json_object_get(msg, "code")),
              json_string_value(json_object_get(msg, "message")));
     } else if (!strcmp(type, "closed")) {
-        fail(s, env, "the server closed its session: %s", json_string_value(json_object_get(msg, "reason")));
+        site_fail(s, env, "the server closed its session: %s", json_string_value(json_object_get(msg, "reason")));
     } else if (!strcmp(type, "state") && !strcmp(json_string_value(json_object_get(msg, "state")) ?: "", "failed")) {
-        fail(s, env, "the server reports its session failed");
+        site_fail(s, env, "the server reports its session failed");
     } else if (!strcmp(type, "speaker")) {
         s->speaker_events++;
     }
@@ -428,14 +413,14 @@ void site_send_join(struct site *s, struct load_env *env)
     char *offer = malloc(OFFER_MAX);
     if (!offer || build_offer(offer, OFFER_MAX, s, env) < 0) {
         free(offer);
-        return fail(s, env, "cannot build the offer");
+        return site_fail(s, env, "cannot build the offer");
     }
     json_t *j = json_pack("{s:s,s:i,s:s,s:s}", "type", "join", "id", 1, "conference", s->conference, "sdp", offer);
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     free(offer);
     if (!text || ws_conn_send_text(&s->ws, text, strlen(text)) < 0)
-        fail(s, env, "cannot send the join");
+        site_fail(s, env, "cannot send the join");
     free(text);
     if (s->stage != SITE_FAILED)
         set_stage(s, env, SITE_ANSWER);
@@ -450,28 +435,28 @@ void site_on_tcp(struct site *s, struct load_env *env, uint32_t events, int64_t 
         socklen_t el = sizeof err;
         getsockopt(s->tcp_fd, SOL_SOCKET, SO_ERROR, &err, &el);
         if (err)
-            return fail(s, env, "TCP connect to %s: %s", env->host_port, strerror(err));
+            return site_fail(s, env, "TCP connect to %s: %s", env->host_port, strerror(err));
         if (!(events & (EPOLLOUT | EPOLLIN)))
             return;
         set_stage(s, env, SITE_UPGRADE);
     }
     if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN))
-        return fail(s, env, env->stopping ? "closing" : "the WebSocket connection dropped");
+        return site_fail(s, env, env->stopping ? "closing" : "the WebSocket connection dropped");
     if (ws_conn_flush(&s->ws) < 0)
-        return fail(s, env, "cannot write to the WebSocket");
+        return site_fail(s, env, "cannot write to the WebSocket");
     if (events & EPOLLIN) {
         void *arg[2] = {s, env};
         bool was_open = s->ws.open;
         int rc = ws_conn_on_readable(&s->ws, on_message, arg);
         if (rc < 0 && s->stage != SITE_FAILED && !env->stopping)
-            fail(s, env, "%s", !was_open ? "the WebSocket upgrade was refused or cut"
+            site_fail(s, env, "%s", !was_open ? "the WebSocket upgrade was refused or cut"
                                : rc == WS_ERR_IO ? "the server closed the WebSocket"
                                : rc == WS_ERR_PROTO ? "the server broke the WebSocket framing"
                                : "the WebSocket failed (message too big or no memory)");
         if (s->stage == SITE_FAILED)
             return;
         if (!was_open && s->ws.open && env->janus)
-            janus_start(s, env, now_ms);
+            site_janus_start(s, env, now_ms);
         else if (!was_open && s->ws.open)
             site_send_join(s, env);
     }
@@ -522,28 +507,74 @@ void site_rx_loss(const struct site_rx *rx, uint64_t *expected, uint64_t *lost)
     *lost = *expected > rx->received ? *expected - rx->received : 0;
 }
 
-static void on_rtp(struct site *s, struct load_env *env, const uint8_t *buf, size_t len,
+/* The first media of the session: the site has joined. */
+static void first_media(struct site *s, struct load_env *env, int64_t now_ms)
+{
+    if (s->stage != SITE_FIRST_MEDIA)
+        return;
+    s->t_first_ms = now_ms;
+    set_stage(s, env, SITE_MEDIA);
+    env->joined++;
+}
+
+static bool is_vp8(const struct site *s, uint8_t pt)
+{
+    return s->vp8_pts[pt >> 3] >> (pt & 7) & 1;
+}
+
+/* One video packet received (RTP header fields, `wire` bytes as it arrived). */
+static void count_video(struct site *s, struct load_env *env, uint32_t ssrc, bool marker, size_t wire,
+                        int64_t now_ms)
+{
+    size_t tag = s->wc.srtp_profile == SRTPX_AEAD_AES_128_GCM ? 16 : 10;
+    first_media(s, env, now_ms);
+    s->video_pkts_in++;
+    s->video_bytes_in += wire;
+    s->video_frames_in += marker;
+    env->video_in++;
+    env->video_bytes_in += wire;
+    env->video_rtp_bytes_in += wire > tag ? wire - tag : 0;
+    env->video_frames_in += marker;
+    int i = 0;
+    while (i < s->n_vstreams && s->vstreams[i].ssrc != ssrc)
+        i++;
+    if (i == s->n_vstreams && i < SITE_MAX_VSTREAMS) /* more streams are counted, not kept apart */
+        s->vstreams[s->n_vstreams++].ssrc = ssrc;
+    if (i < s->n_vstreams) {
+        s->vstreams[i].packets++;
+        s->vstreams[i].frames += marker;
+        s->vstreams[i].bytes += wire;
+    }
+}
+
+/* --video-check N: a video packet that need not be decrypted is counted from its header,
+ * which SRTP leaves in the clear (RFC 3711 3.1). True when it was. */
+static bool video_in_clear(struct site *s, struct load_env *env, const uint8_t *buf, size_t len,
+                           int64_t now_ms)
+{
+    if (env->video_check_every <= 1 || !s->wc.srtp || len < 12 || buf[0] >> 6 != 2 || !is_vp8(s, buf[1] & 0x7F))
+        return false;
+    if (s->video_seen++ % (uint32_t)env->video_check_every == 0)
+        return false; /* this one is decrypted: a wrong key or tag shows as unprotect_errors */
+    env->pkts_in++;
+    env->bytes_in += len;
+    count_video(s, env, be_rd32(buf + 8), buf[1] >> 7, len, now_ms);
+    return true;
+}
+
+static void on_rtp(struct site *s, struct load_env *env, const uint8_t *buf, size_t len, size_t wire,
                    int64_t arrival_ns, int64_t now_ms)
 {
     rtp_hdr_t h;
     if (rtp_parse(buf, len, &h) < 0)
         return;
-    if (h.pt == s->vp8_pt) {
-        s->video_frames_in += h.marker;
-        bool known = false;
-        for (int i = 0; i < s->n_video_ssrcs_in; i++)
-            known |= s->video_ssrcs_in[i] == h.ssrc;
-        if (!known && s->n_video_ssrcs_in < 3)
-            s->video_ssrcs_in[s->n_video_ssrcs_in++] = h.ssrc;
-        return;
+    if (is_vp8(s, h.pt)) {
+        env->video_decrypted++;
+        return count_video(s, env, h.ssrc, h.marker, wire, now_ms);
     }
     if (h.pt != s->opus_pt)
         return;
-    if (s->stage == SITE_FIRST_MEDIA) {
-        s->t_first_ms = now_ms;
-        set_stage(s, env, SITE_MEDIA);
-        env->joined++;
-    }
+    first_media(s, env, now_ms);
     env->audio_in++;
     s->t_last_audio_ms = now_ms;
     rx_update(&s->rx, h.seq, h.ts, arrival_ns);
@@ -577,6 +608,8 @@ void site_on_udp(struct site *s, struct load_env *env, int64_t now_ms)
         bool rtcp = false;
         int len;
         size_t m = mm[i].msg_len;
+        if (video_in_clear(s, env, bufs[i], m, now_ms))
+            continue;
         len = wclient_input(&s->wc, bufs[i], m, &rtcp);
         if (len < 0) {
             if (s->wc.srtp)
@@ -591,7 +624,7 @@ void site_on_udp(struct site *s, struct load_env *env, int64_t now_ms)
             s->received_rtcp++;
             env->rtcp_in++;
         } else {
-            on_rtp(s, env, bufs[i], (size_t)len, at, now_ms);
+            on_rtp(s, env, bufs[i], (size_t)len, m, at, now_ms);
         }
     }
     if (s->stage == SITE_CONNECTING) /* a DTLS flight may have completed the handshake */
@@ -605,16 +638,18 @@ void site_tick(struct site *s, struct load_env *env, int64_t now_ms, int64_t joi
     if (s->stage == SITE_FAILED || s->stage == SITE_WAITING)
         return;
     if (join_timeout_ms > 0 && s->stage != SITE_MEDIA && now_ms - s->t_open_ms > join_timeout_ms)
-        return fail(s, env, "still at stage %s after %lld ms", site_stage_name(s->stage),
+        return site_fail(s, env, "still at stage %s after %lld ms", site_stage_name(s->stage),
                     (long long)(now_ms - s->t_open_ms));
     if (s->stage == SITE_CONNECTING) {
         int rc = wclient_advance(&s->wc, now_ms);
         if (rc < 0)
-            return fail(s, env, "DTLS failed: %s", dtls_conn_reason(s->wc.dtls));
+            return site_fail(s, env, "DTLS failed: %s", dtls_conn_reason(s->wc.dtls));
         if (rc == 1) {
             s->t_keys_ms = now_ms;
             s->next_consent_ms = now_ms + CONSENT_MS + s->index % CONSENT_MS;
             set_stage(s, env, SITE_FIRST_MEDIA);
+            if (env->janus && s->jan.role == LJANUS_VR_PUBLISHER)
+                first_media(s, env, now_ms); /* it only sends: Janus sends it no RTP */
         }
         return;
     }
@@ -622,10 +657,8 @@ void site_tick(struct site *s, struct load_env *env, int64_t now_ms, int64_t joi
         wclient_send_check(&s->wc, true);
         s->next_consent_ms = now_ms + CONSENT_MS;
     }
-    if (env->janus && s->jan.session && now_ms >= s->next_keepalive_ms) {
-        janus_send(s, env, ljanus_keepalive(&s->jan), "keepalive");
-        s->next_keepalive_ms = now_ms + LJANUS_KEEPALIVE_MS;
-    }
+    if (env->janus)
+        site_janus_tick(s, env, now_ms);
 }
 
 static int send_protected(struct site *s, struct load_env *env, uint8_t *pkt, size_t len)
@@ -663,10 +696,9 @@ static void send_video(struct site *s, struct load_env *env)
     }
 }
 
-void site_send(struct site *s, struct load_env *env)
+/* This 20 ms slot's Opus packet. */
+static void send_audio(struct site *s, struct load_env *env)
 {
-    if (s->stage != SITE_FIRST_MEDIA && s->stage != SITE_MEDIA)
-        return;
     int f = (int)(s->frames % LA_RING_FRAMES);
     uint8_t level = rtp_audio_level_byte(s->ring->level[f] < 127, s->ring->level[f]);
     rtp_ext_t ext[2];
@@ -692,7 +724,15 @@ void site_send(struct site *s, struct load_env *env)
     if (send_protected(s, env, pkt, (size_t)off + s->ring->len[f]) == 0)
         s->sent++;
     s->seq++;
-    if (env->vid && s->vp8_pt >= 0 && s->frames % 2 == 0)
+}
+
+void site_send(struct site *s, struct load_env *env)
+{
+    if (s->stage != SITE_FIRST_MEDIA && s->stage != SITE_MEDIA)
+        return;
+    if (s->send_audio && s->opus_pt >= 0)
+        send_audio(s, env);
+    if (env->vid && s->vpub && s->vp8_pt >= 0 && s->frames % 2 == 0)
         send_video(s, env);
     s->frames++;
 }

@@ -69,13 +69,20 @@ struct load_env {
     int nrooms;
     bool stopping;                /* closes are ours from now on: not failures */
     bool own_gcm;                 /* RTP under GCM through OpenSSL (media/srtp_gcm.c), not libsrtp2 */
-    bool janus;                   /* sign in to Janus's AudioBridge instead of our server */
+    bool janus;                   /* sign in to Janus instead of our server */
+    bool janus_video;             /* ... to its VideoRoom (publishers and subscribers), not the AudioBridge */
     long long janus_room;         /* Janus mode: the room of site room 0 (room k is this + k) */
+    int video_publishers;         /* --video-publishers: sites 0..P-1 send video */
+    int video_thumbs;             /* --video-thumbnails: extra video tracks each receiver asks for */
+    int video_check_every;        /* --video-check: decrypt one video packet in N (the header is clear) */
     struct lroom *lroom;          /* room mode (--credentials, tools/load/room.h), NULL otherwise */
     /* counters, all sites */
     uint64_t pkts_out, pkts_in, bytes_out, bytes_in, video_pkts_out;
     uint64_t audio_in;            /* Opus RTP packets received (the mix), without RTCP */
     uint64_t send_errors, unprotect_errors, rtcp_in;
+    uint64_t video_in, video_bytes_in;   /* VP8 RTP received: packets, bytes on the wire */
+    uint64_t video_rtp_bytes_in;         /* ... the same without the SRTP tag */
+    uint64_t video_frames_in, video_decrypted;
     int in_flight;                /* sites between TCP and SRTP keys */
     int joined, failed;
 };
@@ -90,6 +97,14 @@ struct site_rx {
     double jitter;                /* RFC 3550 interarrival jitter, RTP units (48 kHz) */
     int64_t last_transit;
     bool have_transit;
+};
+
+#define SITE_MAX_VSTREAMS 8        /* video streams (SSRCs) counted apart per site */
+
+/* One video stream a site receives. */
+struct site_vstream {
+    uint32_t ssrc;
+    uint64_t packets, frames, bytes; /* bytes on the wire */
 };
 
 struct site {
@@ -120,8 +135,17 @@ struct site {
     int64_t t_open_ms, t_keys_ms, t_first_ms; /* monotonic */
     int64_t next_consent_ms;
     uint64_t sent, received_rtcp, speaker_events, video_frames_in;
-    uint32_t video_ssrcs_in[3];   /* distinct video streams (layers) received */
-    int n_video_ssrcs_in;
+    /* video roles (--video-publishers, --video-thumbnails) and what arrives */
+    bool vpub;                    /* sends VP8 simulcast */
+    bool expect_video;            /* some other site publishes: video must arrive */
+    bool send_audio;              /* false: a listener that sends no audio (--no-listener-audio) */
+    int vthumbs;                  /* extra video tracks asked for */
+    uint8_t vp8_pts[16];          /* bit per payload type that is VP8 in the answer */
+    uint64_t video_pkts_in, video_bytes_in;
+    uint32_t video_seen;          /* for --video-check sampling */
+    struct site_vstream vstreams[SITE_MAX_VSTREAMS];
+    int n_vstreams;               /* distinct SSRCs seen, up to SITE_MAX_VSTREAMS */
+    int64_t next_join_ms;         /* Janus subscriber: when to subscribe again (0: not waiting) */
     struct site_rx rx;
     struct lv_ear *ear;           /* sampled receivers only, owned */
     int64_t t_last_audio_ms;      /* monotonic arrival of the last mix packet */
@@ -166,6 +190,22 @@ void site_set_stage(struct site *s, struct load_env *env, enum site_stage st);
 void site_send_join(struct site *s, struct load_env *env);
 /* Takes the server's answer (session id and SDP): stage SITE_CONNECTING (or SITE_FAILED). */
 void site_take_answer(struct site *s, struct load_env *env, const char *session, const char *sdp);
+
+/* For tools/load/site_janus.c. site_fail records the site's first failure (stage
+ * SITE_FAILED, the text in s->why). site_local_addr gives our UDP socket's address.
+ * site_apply_remote takes the codecs, extensions and transport from Janus's answer or
+ * offer (parsed into env->scratch, which stays valid for the caller) and moves the site to
+ * SITE_CONNECTING; it fails the site on error. */
+void site_fail(struct site *s, struct load_env *env, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void site_local_addr(const struct site *s, char ip[46], int *port);
+void site_apply_remote(struct site *s, struct load_env *env, const char *sdp);
+
+/* Janus mode (tools/load/site_janus.c): the WebSocket just opened; a message arrived; the
+ * slow timer (keepalives, a subscription to retry). */
+void site_janus_start(struct site *s, struct load_env *env, int64_t now_ms);
+void site_janus_on_message(struct site *s, struct load_env *env, const char *text, size_t len);
+void site_janus_tick(struct site *s, struct load_env *env, int64_t now_ms);
 
 /* Loss from the receive statistics: expected and lost packets. */
 void site_rx_loss(const struct site_rx *rx, uint64_t *expected, uint64_t *lost);
