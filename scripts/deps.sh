@@ -9,7 +9,7 @@ PKGS=(
   libsrtp2-dev libopus-dev libvpx-dev libavcodec-dev libavformat-dev libswscale-dev
   libwebsockets-dev libssl-dev libjansson-dev libsqlite3-dev libsodium-dev
   libspeexdsp-dev libcmocka-dev
-  chromium curl iproute2 procps
+  chromium firefox-esr curl iproute2 procps
 )
 
 missing=()
