@@ -121,7 +121,7 @@ test('a room joins by itself, is muted, asks to speak, answers the roll call, su
     await admin.waitForSelector('#rc-site', { timeout: 5000 });
     await admin.$eval('#card-rollcall', (el) => el.scrollIntoView());
     await shot(admin, 'admin-live-rollcall');
-    await admin.waitForFunction(() => window.adminConference.live && !window.adminConference.live.rollcall, null, { timeout: 20000 });
+    await admin.waitForFunction(() => window.adminConference.live && !window.adminConference.live.rollcall, null, { timeout: 60000 });
     await admin.click('[data-tab="attendance"]');
     await admin.waitForSelector(`.att-table tr[data-site="${commune.site}"] [data-rollcall="present"]`, { timeout: 10000 });
     const row = await admin.textContent(`.att-table tr[data-site="${commune.site}"]`);
