@@ -5,92 +5,7 @@
  * with 3 temporal layers, VP8 simulcast, VP9 L3T3_KEY non-flexible with SS, VP9 full SVC
  * flexible) and packetized it the way libwebrtc does; each line carries what the packetizer
  * wrote, which the parser is checked against. Fixtures are found under $MCU_SRCDIR. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <vpx/vp8dx.h>
-#include <vpx/vpx_decoder.h>
-
-#include "media/rtp.h"
-#include "media/vpx.h"
-
-#define MAX_PKTS 128
-
-struct meta {
-    int key, start, end, tid, sid, pid, tl0, sync, inter, ilp, w, h;
-};
-
-struct pkt {
-    uint8_t b[1600];
-    size_t len;
-    struct meta m;
-};
-
-struct capture {
-    struct pkt p[MAX_PKTS];
-    int n;
-};
-
-static struct capture g_vp8, g_sim, g_key, g_flex, g_l1;
-
-static void load(const char *name, struct capture *c)
-{
-    const char *dir = getenv("MCU_SRCDIR");
-    char path[1024], line[4096];
-    snprintf(path, sizeof path, "%s/tests/data/vpx/%s", dir && dir[0] ? dir : ".", name);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        fail_msg("cannot open fixture %s", path);
-    c->n = 0;
-    while (fgets(line, sizeof line, f)) {
-        if (line[0] == '#' || line[0] == '\n')
-            continue;
-        assert_true(c->n < MAX_PKTS);
-        struct pkt *p = &c->p[c->n++];
-        char *hash = strchr(line, '#');
-        assert_non_null(hash);
-        p->len = 0;
-        for (char *s = line; s + 1 < hash && s[0] != ' '; s += 2) {
-            unsigned v;
-            assert_int_equal(sscanf(s, "%2x", &v), 1);
-            p->b[p->len++] = (uint8_t)v;
-        }
-        struct meta *m = &p->m;
-        assert_int_equal(sscanf(hash + 1, " key=%d start=%d end=%d tid=%d sid=%d pid=%d tl0=%d "
-                                "sync=%d inter=%d ilp=%d w=%d h=%d", &m->key, &m->start, &m->end,
-                                &m->tid, &m->sid, &m->pid, &m->tl0, &m->sync, &m->inter,
-                                &m->ilp, &m->w, &m->h), 12);
-    }
-    fclose(f);
-    assert_true(c->n > 0);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    load("vp8_l1t3.hex", &g_vp8);
-    load("vp8_simulcast.hex", &g_sim);
-    load("vp9_l3t3_key.hex", &g_key);
-    load("vp9_l3t3_flex.hex", &g_flex);
-    load("vp9_l1t1.hex", &g_l1);
-    return 0;
-}
-
-/* Parses packet bytes b into h and d (the codec from the payload type: 96 VP8, 98 VP9). */
-static int parse(const uint8_t *b, size_t len, rtp_hdr_t *h, struct vpx_desc *d)
-{
-    assert_int_equal(rtp_parse(b, len, h), 0);
-    if (h->pt == 96)
-        return vpx_parse_vp8(b + h->payload_off, h->payload_len, d);
-    return vpx_parse_vp9(b + h->payload_off, h->payload_len, d);
-}
+#include "tests/unit/vpx_fixture.h"
 
 static void check_meta(const struct pkt *p, const struct vpx_desc *d, const rtp_hdr_t *h)
 {
@@ -359,22 +274,6 @@ static void test_truncated(void **state)
 
 /* ---- rewriting ---- */
 
-/* One packet through the track, on a copy; returns the rewrite result, the copy in out. */
-static int forward(struct vpx_track *t, const struct pkt *p, int64_t now, struct pkt *out,
-                   rtp_hdr_t *oh, struct vpx_desc *od)
-{
-    rtp_hdr_t h;
-    struct vpx_desc d;
-    *out = *p;
-    assert_int_equal(parse(out->b, out->len, &h, &d), 0);
-    int rc = vpx_track_rewrite(t, out->b, out->len, &h, &d, now);
-    if (rc == 0) {
-        assert_int_equal(parse(out->b, out->len, oh, od), 0);
-    } else {
-        assert_memory_equal(out->b, p->b, p->len);   /* refused: untouched */
-    }
-    return rc;
-}
 
 /* What an output stream must look like: one SSRC, consecutive sequence numbers, picture ids
  * that never go back and (where asked) step by one per picture, timestamps that never go
@@ -479,26 +378,7 @@ static void test_need_keyframe_and_errors(void **state)
     assert_string_equal(vpx_strerror(-99), "unknown_error");
 }
 
-/* Index of the first packet of capture c with this SSRC at or after i that starts a
- * keyframe (or -1). */
-static int next_key(const struct capture *c, int i, uint32_t ssrc)
-{
-    rtp_hdr_t h;
-    struct vpx_desc d;
-    for (; i < c->n; i++) {
-        assert_int_equal(parse(c->p[i].b, c->p[i].len, &h, &d), 0);
-        if (h.ssrc == ssrc && d.keyframe)
-            return i;
-    }
-    return -1;
-}
 
-static uint32_t ssrc_of(const struct pkt *p)
-{
-    rtp_hdr_t h;
-    assert_int_equal(rtp_parse(p->b, p->len, &h), 0);
-    return h.ssrc;
-}
 
 /* Simulcast: forward l, switch to m at its second keyframe, then to h at its own; the
  * output is one stream with continuous numbers, and the old layer is refused afterwards. */
@@ -983,123 +863,6 @@ static void test_vp9_sid_switching(void **state)
     assert_memory_equal(top, down_top, sizeof top);
 }
 
-/* ---- decoding the forwarded stream ---- */
-
-/* Frame reassembly for the decoder tests: appends a forwarded packet's codec payload. */
-static struct { uint8_t b[65536]; size_t n; } g_frame;
-
-static void collect(const struct pkt *out, const rtp_hdr_t *oh, const struct vpx_desc *od)
-{
-    size_t n = oh->payload_len - od->hdr_len;
-    if (od->frame_start)
-        g_frame.n = 0;
-    assert_true(g_frame.n + n <= sizeof g_frame.b);
-    memcpy(g_frame.b + g_frame.n, out->b + oh->payload_off + od->hdr_len, n);
-    g_frame.n += n;
-}
-
-static vpx_image_t *decode_frame(vpx_codec_ctx_t *dec)
-{
-    vpx_codec_iter_t it = NULL;
-    assert_int_equal(vpx_codec_decode(dec, g_frame.b, (unsigned)g_frame.n, NULL, 0), VPX_CODEC_OK);
-    return vpx_codec_get_frame(dec, &it);
-}
-
-/* The forwarded VP8 stream decodes with libvpx across a simulcast switch with TL2 dropped,
- * and the picture size follows the layer. */
-static void test_forwarded_vp8_decodes(void **state)
-{
-    (void)state;
-    const uint32_t M = 0x22222221, H = 0x22222222;
-    vpx_codec_ctx_t dec;
-    struct vpx_track t;
-    struct pkt out;
-    rtp_hdr_t h, oh;
-    struct vpx_desc d, od;
-    int frames = 0, big = 0;
-    uint32_t cur = M;
-    int to_h = next_key(&g_sim, next_key(&g_sim, 1, H) + 1, H);
-
-    assert_int_equal(vpx_codec_dec_init(&dec, vpx_codec_vp8_dx(), NULL, 0), VPX_CODEC_OK);
-    vpx_track_init(&t, 5);
-    for (int i = 0; i < g_sim.n; i++) {
-        assert_int_equal(parse(g_sim.p[i].b, g_sim.p[i].len, &h, &d), 0);
-        if (i == to_h) {
-            vpx_track_switch(&t);
-            cur = H;
-        }
-        if (h.ssrc != cur)
-            continue;
-        if (!vpx_track_keep_tid(&t, &h, &d, 1)) {
-            vpx_track_drop(&t, &h, &d);
-            continue;
-        }
-        assert_int_equal(forward(&t, &g_sim.p[i], i, &out, &oh, &od), 0);
-        collect(&out, &oh, &od);
-        if (!oh.marker)
-            continue;
-        vpx_image_t *img = decode_frame(&dec);
-        assert_non_null(img);
-        assert_int_equal(img->d_w, cur == H ? 320 : 160);
-        big += img->d_w == 320;
-        frames++;
-    }
-    vpx_codec_destroy(&dec);
-    /* m: frames 0-8 less TL2 (1, 3, 5, 7); h: 9 and 11 */
-    assert_int_equal(frames, 7);
-    assert_int_equal(big, 2);
-}
-
-/* VP9 SVC filtered to spatial layer <= max_sid: each forwarded layer frame decodes, and the
- * one carrying the marker has the size of layer max_sid. (libvpx does not check that a
- * frame's references are the ones the encoder meant, so this shows the filtered stream is
- * well formed, not that every picture is right.) */
-static void decode_vp9(const struct capture *cap, int max_sid, int max_tid, int w, int h_px,
-                       int expect_pictures)
-{
-    vpx_codec_ctx_t dec;
-    struct vpx_track t;
-    struct pkt out;
-    rtp_hdr_t h, oh;
-    struct vpx_desc d, od;
-    int pictures = 0;
-
-    assert_int_equal(vpx_codec_dec_init(&dec, vpx_codec_vp9_dx(), NULL, 0), VPX_CODEC_OK);
-    vpx_track_init(&t, 5);
-    for (int i = 0; i < cap->n; i++) {
-        bool marker;
-        assert_int_equal(parse(cap->p[i].b, cap->p[i].len, &h, &d), 0);
-        if (!vpx_track_keep_vp9(&t, &h, &d, max_sid, max_tid, &marker)) {
-            vpx_track_drop(&t, &h, &d);
-            continue;
-        }
-        assert_int_equal(forward(&t, &cap->p[i], i, &out, &oh, &od), 0);
-        collect(&out, &oh, &od);
-        if (!od.frame_end)
-            continue;
-        vpx_image_t *img = decode_frame(&dec);
-        if (marker) {
-            assert_non_null(img);
-            assert_int_equal(img->d_w, w);
-            assert_int_equal(img->d_h, h_px);
-            pictures++;
-        }
-    }
-    vpx_codec_destroy(&dec);
-    assert_int_equal(pictures, expect_pictures);
-}
-
-static void test_forwarded_vp9_decodes(void **state)
-{
-    (void)state;
-    /* 10 pictures, temporal pattern 0,2,1,2 from each key picture (0 and 8) */
-    decode_vp9(&g_key, 2, 2, 320, 176, 10);
-    decode_vp9(&g_key, 1, 2, 160, 88, 10);
-    decode_vp9(&g_flex, 1, 1, 160, 88, 5);
-    decode_vp9(&g_key, 0, 0, 80, 44, 3);
-    decode_vp9(&g_flex, 0, 2, 80, 44, 10);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1122,8 +885,6 @@ int main(void)
         cmocka_unit_test(test_switch_timestamp),
         cmocka_unit_test(test_vp9_max_sid),
         cmocka_unit_test(test_vp9_sid_switching),
-        cmocka_unit_test(test_forwarded_vp8_decodes),
-        cmocka_unit_test(test_forwarded_vp9_decodes),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
