@@ -4,7 +4,7 @@
 
 CC      ?= gcc
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
-PKGS    := libwebsockets openssl libsrtp2 opus jansson sqlite3 speexdsp vpx libsodium
+PKGS    := libwebsockets openssl libsrtp2 opus jansson sqlite3 speexdsp vpx libsodium libavformat libavcodec libavutil
 CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers -g -I. \
                -D_GNU_SOURCE -DMCU_VERSION='"$(VERSION)"' -MMD -MP \
                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -119,6 +119,9 @@ INT_SETTER(set_session_max, session_max_s, 1, 86400 * 365)
 INT_SETTER(set_monitor_sample, monitor_sample_s, 1, 3600)
 INT_SETTER(set_monitor_retention, monitor_retention_days, 100, 3650)
 INT_SETTER(set_max_conns, max_conns_per_addr, 0, 1000000)
+INT_SETTER(set_rec_retention, recording_retention_days, 0, 36500)
+INT_SETTER(set_rec_min_free, recording_min_free_mb, 0, 1 << 30)
+INT_SETTER(set_live_viewers, live_max_viewers, 1, 100000)
 
 static int set_mix_rate(struct mcu_config *c, const char *v, char *err, size_t errlen)
 {
@@ -133,6 +136,7 @@ STR_SETTER(set_announce, announce_addr)
 STR_SETTER(set_db, db_path)
 STR_SETTER(set_web_root, web_root)
 STR_SETTER(set_units_file, units_file)
+STR_SETTER(set_rec_dir, recording_dir)
 STR_SETTER(set_demo_province, demo_province)
 STR_SETTER(set_tls_cert, tls_cert)
 STR_SETTER(set_tls_key, tls_key)
@@ -255,6 +259,14 @@ static const struct key keys[] = {
      "link-utilisation sample window, 1..3600 (default 300, the regulation's 5 minutes)"},
     {"monitor_retention_days", "MCU_MONITOR_RETENTION_DAYS", "DAYS", set_monitor_retention,
      "link-utilisation samples are kept this long, 100..3650 (default 400)"},
+    {"recording_dir", "MCU_RECORDING_DIR", "DIR", set_rec_dir,
+     "where recordings (WebM) and live streams (HLS) are written (default: recordings/ beside db_path)"},
+    {"recording_retention_days", "MCU_RECORDING_RETENTION_DAYS", "DAYS", set_rec_retention,
+     "finished recordings are deleted this long after they end; 0 keeps them (default 365)"},
+    {"recording_min_free_mb", "MCU_RECORDING_MIN_FREE_MB", "MB", set_rec_min_free,
+     "a recording does not start, or stops, when the disk has less free space (default 200)"},
+    {"live_max_viewers", "MCU_LIVE_MAX_VIEWERS", "N", set_live_viewers,
+     "viewers of one conference's live stream at once (default 50)"},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -284,6 +296,9 @@ void config_defaults(struct mcu_config *c)
     c->monitor_sample_s = 300;
     c->monitor_retention_days = 400;
     c->max_conns_per_addr = 64;
+    c->recording_retention_days = 365;
+    c->recording_min_free_mb = 200;
+    c->live_max_viewers = 50;
     strcpy(c->conn_limit_exempt, "127.0.0.1,::1");
 }
 

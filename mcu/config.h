@@ -44,6 +44,10 @@ struct mcu_config {
     int session_idle_s, session_max_s;                    /* admin sign-in expiry */
     int monitor_sample_s;                                 /* link-utilisation window */
     int monitor_retention_days;                           /* how long samples are kept */
+    char recording_dir[CONFIG_STR];                       /* recordings and live streams; "" = beside db_path */
+    int recording_retention_days;                         /* finished recordings are deleted after; 0 = never */
+    int recording_min_free_mb;                            /* a recording stops below this much free disk */
+    int live_max_viewers;                                 /* HLS viewers per conference */
 };
 
 void config_defaults(struct mcu_config *c);

@@ -9,6 +9,9 @@ enum mcu_cmd {
     CMD_SESSION_CLOSE,   /* id: session id */
     CMD_SESSION_MUTE,    /* id: session id; arg: 1 muted (never enters the mix), 0 not */
     CMD_VIDEO_VIEW,      /* id: receiver session; arg: the session it sees as main, 0 = the dominant speaker */
+    CMD_REC_START,       /* ptr: struct rec_cmd *: attach its recorder to the conference (created if needed) */
+    CMD_REC_STOP,        /* ptr: struct rec_cmd *: detach the conference's recorder (EV_REC_STOPPED hands it back) */
+    CMD_REC_VIEW,        /* ptr: struct rec_cmd *: what the recorder shows (view), 0 = the dominant speaker */
 };
 
 /* worker -> signaling */
@@ -20,6 +23,7 @@ enum mcu_event {
     EV_LEVELS,           /* ptr: struct mix_levels * (media/session.h), every 500 ms per conference */
     EV_VIDEO_TRACKS,     /* ptr: struct video_tracks * (media/session.h), when a receiver's tracks change */
     EV_VIDEO_LAYERS,     /* id: publisher session; arg: bit i = simulcast layer i should run, bits 8..15 = layers */
+    EV_REC_STOPPED,      /* ptr: struct rec *, detached: the signaling thread finishes and frees it */
 };
 
 #endif

@@ -383,7 +383,8 @@ void worker_destroy(struct worker *w)
         if (m.ptr)
             engine_on_command(NULL, &m);
     while (spsc_pop(&w->evq, &m)) /* events nobody will read: their payloads */
-        free(m.ptr);
+        if (m.type != EV_REC_STOPPED) /* a recorder stays signaling's (recorder_free closed it) */
+            free(m.ptr);
     for (int i = 0; i < w->nsocks; i++)
         close(w->socks[i].fd);
     w->nsocks = 0;

@@ -469,6 +469,12 @@ void amix_get_stats(const struct amix *m, struct amix_stats *out)
     out->overflow = sum.overflow + sum.shrunk;
 }
 
+const int16_t *amix_mix_pcm(const struct amix *m, size_t *n)
+{
+    *n = m->shared.produced ? (size_t)m->frame : 0;
+    return m->shared.produced ? m->shared.pcm : NULL;
+}
+
 const int16_t *amix_debug_last_mix(const struct amix *m, int slot, size_t *n)
 {
     const struct stream *s = stream_of(m, slot);

@@ -81,6 +81,10 @@ int amix_level(const struct amix *m, int slot);
 int amix_dominant(const struct amix *m, bool *changed);
 void amix_get_stats(const struct amix *m, struct amix_stats *out);
 
+/* The whole mix of the last tick (everyone who talks, nobody subtracted), limited, at the
+ * mixer's rate: *n samples, 0 before the first tick. For the recorder. */
+const int16_t *amix_mix_pcm(const struct amix *m, size_t *n);
+
 /* For tests: the PCM (after the limiter) encoded into the packet amix_output gives this
  * participant, *n samples at the mixing rate; NULL before the first tick. */
 const int16_t *amix_debug_last_mix(const struct amix *m, int slot, size_t *n);

@@ -467,6 +467,19 @@ void engine_on_command(struct engine *e, struct mcu_msg *m)
             vrouter_set_view(p, (uint64_t)m->arg);
         break;
     }
+    case CMD_REC_START:
+    case CMD_REC_STOP: {
+        struct rec_cmd *rc = m->ptr;
+        struct rec *back = mixconf_record(&e->confs, rc, m->type == CMD_REC_START);
+        if (back && !engine_emit_ptr(e, EV_REC_STOPPED, back))
+            log_error("engine", "conference '%s': recorder lost (event queue full)", rc->conference);
+        free(rc);
+        break;
+    }
+    case CMD_REC_VIEW:
+        mixconf_record_view(&e->confs, m->ptr);
+        free(m->ptr);
+        break;
     default:
         free(m->ptr);
         break;

@@ -8,6 +8,7 @@
 #include "media/engine.h"
 #include "media/peer.h"
 #include "media/quality.h"
+#include "media/rec.h"
 #include "media/rtp.h"
 #include "media/session.h"
 #include "media/vrouter.h"
@@ -25,6 +26,7 @@ struct mixconf {
     int nmembers;
     int dominant_slot;
     int ticks;
+    struct rec *rec[2];    /* its recording and live stream: they keep the conference open */
     struct mixconf *next;
 };
 
@@ -49,36 +51,51 @@ static void conf_drop(struct mixconf_set *set, struct mixconf *c)
     free(c);
 }
 
+/* The named conference, opened with these mixer settings when it is not there yet. */
+static struct mixconf *open_conf(struct mixconf_set *set, const char *name, const struct amix_cfg *cfg)
+{
+    struct mixconf *c = find(set, name);
+    if (c)
+        return c;
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->mix = amix_new(cfg);
+    c->vr = vrouter_new();
+    if (!c->mix || !c->vr) {
+        amix_free(c->mix);
+        vrouter_free(c->vr);
+        free(c);
+        return NULL;
+    }
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->dominant_slot = -1;
+    c->next = set->head;
+    set->head = c;
+    log_info("mixconf", "conference '%s' opened: K=%d, %d Hz, %d bit/s", c->name, cfg->talkers,
+             cfg->sample_rate, cfg->bitrate);
+    return c;
+}
+
+static void mix_cfg(struct amix_cfg *cfg, int talkers, int rate, int bitrate, int complexity, bool dtx, int dom_ms)
+{
+    amix_cfg_defaults(cfg);
+    cfg->talkers = talkers;
+    cfg->sample_rate = rate;
+    cfg->bitrate = bitrate;
+    cfg->complexity = complexity;
+    cfg->dtx = dtx;
+    cfg->dominant_switch_ms = dom_ms;
+}
+
 int mixconf_join(struct mixconf_set *set, struct peer *p)
 {
-    struct mixconf *c = find(set, p->p.conference);
-    if (!c) {
-        c = calloc(1, sizeof *c);
-        if (!c)
-            return -1;
-        struct amix_cfg cfg;
-        amix_cfg_defaults(&cfg);
-        cfg.talkers = p->p.mix_talkers;
-        cfg.sample_rate = p->p.mix_sample_rate;
-        cfg.bitrate = p->p.mix_bitrate;
-        cfg.complexity = p->p.mix_complexity;
-        cfg.dtx = p->p.mix_dtx;
-        cfg.dominant_switch_ms = p->p.mix_dominant_ms;
-        c->mix = amix_new(&cfg);
-        c->vr = vrouter_new();
-        if (!c->mix || !c->vr) {
-            amix_free(c->mix);
-            vrouter_free(c->vr);
-            free(c);
-            return -1;
-        }
-        snprintf(c->name, sizeof c->name, "%s", p->p.conference);
-        c->dominant_slot = -1;
-        c->next = set->head;
-        set->head = c;
-        log_info("mixconf", "conference '%s' opened: K=%d, %d Hz, %d bit/s", c->name, cfg.talkers,
-                 cfg.sample_rate, cfg.bitrate);
-    }
+    struct amix_cfg cfg;
+    mix_cfg(&cfg, p->p.mix_talkers, p->p.mix_sample_rate, p->p.mix_bitrate, p->p.mix_complexity, p->p.mix_dtx,
+            p->p.mix_dominant_ms);
+    struct mixconf *c = open_conf(set, p->p.conference, &cfg);
+    if (!c)
+        return -1;
     int slot = amix_add(c->mix);
     if (slot >= 0 && (p->p.agc || p->p.denoise) &&
         amix_set_cleanup(c->mix, slot, p->p.agc, p->p.denoise) < 0) {
@@ -90,7 +107,7 @@ int mixconf_join(struct mixconf_set *set, struct peer *p)
         slot = -1;
     }
     if (slot < 0) {
-        if (!c->nmembers)
+        if (!c->nmembers && !c->rec[0] && !c->rec[1])
             conf_drop(set, c);
         return -1;
     }
@@ -124,8 +141,45 @@ void mixconf_leave(struct mixconf_set *set, struct peer *p)
             break;
         }
     p->conf = NULL;
-    if (--c->nmembers == 0)
+    if (--c->nmembers == 0 && !c->rec[0] && !c->rec[1])
         conf_drop(set, c);
+}
+
+struct rec *mixconf_record(struct mixconf_set *set, const struct rec_cmd *cmd, bool start)
+{
+    struct mixconf *c = find(set, cmd->conference);
+    if (!start) {
+        for (int i = 0; c && i < 2; i++)
+            if (c->rec[i] && c->rec[i] == cmd->rec) {
+                c->rec[i] = NULL;
+                vrouter_record(c->vr, cmd->rec, false);
+                if (!c->nmembers && !c->rec[0] && !c->rec[1])
+                    conf_drop(set, c);
+                return cmd->rec;
+            }
+        return NULL;
+    }
+    struct amix_cfg cfg;
+    mix_cfg(&cfg, cmd->mix_talkers, cmd->mix_sample_rate, cmd->mix_bitrate, cmd->mix_complexity, cmd->mix_dtx,
+            cmd->mix_dominant_ms);
+    if (c && c->rec[0] && c->rec[1])
+        return cmd->rec;
+    if (!(c = open_conf(set, cmd->conference, &cfg)) || vrouter_record(c->vr, cmd->rec, true) < 0) {
+        if (c && !c->nmembers && !c->rec[0] && !c->rec[1])
+            conf_drop(set, c);
+        return cmd->rec;
+    }
+    c->rec[c->rec[0] ? 1 : 0] = cmd->rec;
+    vrouter_record_view(c->vr, cmd->view);
+    log_info("mixconf", "conference '%s': recorder attached", c->name);
+    return NULL;
+}
+
+void mixconf_record_view(struct mixconf_set *set, const struct rec_cmd *cmd)
+{
+    struct mixconf *c = find(set, cmd->conference);
+    if (c)
+        vrouter_record_view(c->vr, cmd->view);
 }
 
 void mixconf_on_rtp(struct engine *e, struct peer *p, uint8_t *buf, size_t len)
@@ -198,10 +252,35 @@ static void report_levels(struct engine *e, struct mixconf *c)
         free(lv);
 }
 
+/* The recorders take the whole mix at 48 kHz: a 16 kHz mixer's is upsampled (linearly). */
+static void record_mix(struct mixconf *c, int64_t now_ns)
+{
+    size_t n;
+    const int16_t *pcm = amix_mix_pcm(c->mix, &n);
+    int16_t up[960];
+    if (!pcm)
+        return;
+    if (n * 3 == 960) {
+        for (size_t i = 0; i < n; i++) {
+            int a = pcm[i], b = i + 1 < n ? pcm[i + 1] : pcm[i];
+            up[3 * i] = (int16_t)a;
+            up[3 * i + 1] = (int16_t)((2 * a + b) / 3);
+            up[3 * i + 2] = (int16_t)((a + 2 * b) / 3);
+        }
+        pcm = up;
+        n = 960;
+    }
+    for (int i = 0; i < 2; i++)
+        if (c->rec[i])
+            rec_push_audio(c->rec[i], pcm, (int)n, now_ns / 1000000);
+}
+
 void mixconf_tick(struct engine *e, struct mixconf_set *set, int64_t now_ns)
 {
     for (struct mixconf *c = set->head; c; c = c->next) {
         amix_tick(c->mix, now_ns);
+        if (c->rec[0] || c->rec[1])
+            record_mix(c, now_ns);
         if (++c->ticks % LEVEL_TICKS == 0 && !strncmp(c->name, "room-", 5))
             report_levels(e, c);
         for (struct peer *p = c->members; p; p = p->conf_next) {

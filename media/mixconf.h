@@ -11,6 +11,8 @@
 struct engine;
 struct peer;
 struct mixconf;
+struct rec_cmd;
+struct rec;
 
 struct mixconf_set {
     struct mixconf *head; /* the worker's conferences, owned */
@@ -28,6 +30,13 @@ void mixconf_on_rtp(struct engine *e, struct peer *p, uint8_t *buf, size_t len);
 void mixconf_on_rtcp(struct engine *e, struct peer *p, const uint8_t *buf, size_t len);
 /* Every 20 ms: mix each conference and send every member its packet. */
 void mixconf_tick(struct engine *e, struct mixconf_set *set, int64_t now_ns);
+/* Attaches (start) the command's recorder to its conference, opening the conference with
+ * the command's mixer settings if needed; returns NULL, or the recorder back when it cannot
+ * be attached. Detaches (!start) the conference's recorder and returns it (NULL if none);
+ * a conference without members then closes. The recorder is never freed here. */
+struct rec *mixconf_record(struct mixconf_set *set, const struct rec_cmd *cmd, bool start);
+void mixconf_record_view(struct mixconf_set *set, const struct rec_cmd *cmd);
+/* Frees every conference; attached recorders are left alone (signaling stops them). */
 void mixconf_free_all(struct mixconf_set *set);
 
 #endif

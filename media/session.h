@@ -61,6 +61,19 @@ struct video_tracks {
     } t[SESSION_MAX_VTRACKS];
 };
 
+/* CMD_REC_START / CMD_REC_STOP / CMD_REC_VIEW: built by the signaling thread, owned and freed
+ * by the worker. The recorder (media/rec.h) stays the signaling thread's: the worker only
+ * pushes media into it between START and the EV_REC_STOPPED it answers STOP with. */
+struct rec;
+struct rec_cmd {
+    char conference[64];
+    struct rec *rec;
+    uint64_t view;           /* CMD_REC_VIEW: a member's session id, 0 = the dominant speaker */
+    /* the mixer's settings, used if the recorder creates the conference */
+    int mix_talkers, mix_sample_rate, mix_bitrate, mix_complexity, mix_dominant_ms;
+    bool mix_dtx;
+};
+
 /* Built by the signaling thread, handed to the worker in CMD_SESSION_CREATE, then owned and
  * freed by the worker. */
 struct session_params {

@@ -406,4 +406,5 @@ void vrouter_tick(struct engine *e, struct vrouter *r, int64_t now_ns)
         report_tracks(e, vp);
         probe(e, vp, now_ns);
     }
+    vrec_tick(e, r, now_ns);
 }

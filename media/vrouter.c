@@ -66,6 +66,8 @@ void vrouter_free(struct vrouter *r)
 {
     while (r && r->members)
         vrouter_leave(r, r->members->p);
+    if (r)
+        vrouter_record(r, NULL, false);
     free(r);
 }
 
@@ -143,6 +145,7 @@ void vrouter_leave(struct vrouter *r, struct peer *p)
     }
     if (r->dominant == vp)
         r->dominant = NULL;
+    vrec_forget(r, vp);
     for (int i = 0; i < vp->n_tracks; i++)
         pkt_hist_free(vp->tr[i].hist);
     bwe_free(vp->bwe);
@@ -494,6 +497,8 @@ bool vrouter_on_rtp(struct engine *e, struct peer *p, uint8_t *buf, size_t len,
     for (struct vpeer *rv = pub->r->members; rv; rv = rv->next)
         if (rv != pub && rv->n_tracks && !rv->audio_only)
             offer_packet(e, rv, pub, s, lv, nlv, buf, &h, &d, now_ns);
+    if (pub->r->rec)
+        vrec_offer(pub->r, pub, s, buf, &h, &d, now_ns);
     return true;
 }
 

@@ -13,6 +13,7 @@
 struct engine;
 struct peer;
 struct vrouter;
+struct rec;
 
 struct vrouter *vrouter_new(void);
 void vrouter_free(struct vrouter *r);
@@ -37,6 +38,13 @@ void vrouter_dominant(struct vrouter *r, struct peer *p, int64_t now_ns);
 
 /* Every 20 ms: feedback to publishers, layer and source choices, probing. */
 void vrouter_tick(struct engine *e, struct vrouter *r, int64_t now_ns);
+
+/* Attaches a recorder (media/rec.h: a recording, a live stream; two at most) to the
+ * conference's recorder view, one more receiver of the main view at the best layer; or
+ * detaches it (rec NULL: all). The caller keeps owning rec. 0 or -1. */
+int vrouter_record(struct vrouter *r, struct rec *rec, bool attach);
+/* What the recorder shows: a publisher's session id, or 0 for the dominant speaker. */
+void vrouter_record_view(struct vrouter *r, uint64_t source);
 
 /* Totals for /metrics and the bench. */
 struct vrouter_stats {

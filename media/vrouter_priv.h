@@ -99,8 +99,11 @@ struct vpeer {
     uint32_t probe_bps, want_bps;
 };
 
+struct vrec;
+
 struct vrouter {
     struct vpeer *members;
+    struct vrec *rec;            /* the conference recorder, or NULL (media/vrec.c) */
     struct vpeer *dominant;
     uint32_t joins;
     struct vrouter_stats stats;
@@ -125,6 +128,11 @@ void request_keyframe(struct engine *e, struct vpeer *pub, int s, int64_t now_ns
 uint32_t default_bps(int i);
 int pub_levels(const struct vpeer *pub, struct level *lv, int64_t now_ns);
 int level_stream(const struct vpeer *pub, int level, int64_t now_ns, int *max_sid);
+/* vrec.c */
+void vrec_offer(struct vrouter *r, struct vpeer *pub, int s, const uint8_t *buf, const rtp_hdr_t *h,
+                const struct vpx_desc *d, int64_t now_ns);
+void vrec_tick(struct engine *e, struct vrouter *r, int64_t now_ns);
+void vrec_forget(struct vrouter *r, struct vpeer *gone);
 /* vpolicy.c */
 void twcc_record(struct twcc_rx *rx, uint16_t seq, int64_t now_us);
 

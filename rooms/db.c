@@ -117,6 +117,30 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (site_id, t)"
     ") WITHOUT ROWID;"
     "CREATE INDEX monitor_sites_t ON monitor_sites(t);",
+    /* 4: when each site was last connected, for the admin panel (rooms/store_sched.c): set
+     * when it signs in and when its endpoint goes away; NULL = never signed in. */
+    "ALTER TABLE sites ADD COLUMN last_seen INTEGER;",
+    /* 5: recording and live streaming (rooms/recstore.c, signaling/recorder.c). A recording
+     * keeps its conference's title and host unit: it outlives the conference, and its scope
+     * is the host's. duration_ms and bytes are refreshed while it runs, so a crash leaves
+     * them close to the truth. */
+    "ALTER TABLE conferences ADD COLUMN record INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conferences ADD COLUMN stream INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE recordings ("
+    "  id INTEGER PRIMARY KEY,"
+    "  conference_id INTEGER NOT NULL,"
+    "  host_unit TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  file TEXT NOT NULL,"              /* name inside the recording directory */
+    "  started_at INTEGER NOT NULL,"
+    "  ended_at INTEGER,"
+    "  duration_ms INTEGER NOT NULL DEFAULT 0,"
+    "  bytes INTEGER NOT NULL DEFAULT 0,"
+    "  state TEXT NOT NULL CHECK (state IN ('recording','done','failed','interrupted')),"
+    "  error TEXT NOT NULL DEFAULT '',"
+    "  started_by TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX recordings_conf ON recordings(conference_id);",
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 

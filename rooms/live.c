@@ -39,6 +39,7 @@ struct lconf {
     int64_t next_step;          /* when it moves on */
     bool warned;                /* the end warning went out */
     bool state_dirty;           /* the state changed since it was last sent */
+    int64_t main_view;          /* what set_main last said */
     struct lconf *next;
 };
 
@@ -179,6 +180,17 @@ static json_t *state_json(struct lconf *lc)
                      "invited", lc->n, "joined", joined);
 }
 
+/* The state with the hook's extra fields. */
+static json_t *full_state(struct live *l, struct lconf *lc)
+{
+    json_t *j = state_json(lc);
+    json_t *x = l->h.state_extra ? l->h.state_extra(l->h.ctx, lc->c.id) : NULL;
+    if (x)
+        json_object_update(j, x);
+    json_decref(x);
+    return j;
+}
+
 static json_t *member_json(struct member *m, const char *type, int64_t conf)
 {
     char id[24];
@@ -217,6 +229,10 @@ static void announce_state(struct live *l, struct lconf *lc)
 static void push_views(struct live *l, struct lconf *lc)
 {
     int64_t main = main_site(lc, false), chair_main = main_site(lc, true);
+    if (main != lc->main_view && l->h.set_main) {
+        lc->main_view = main;
+        l->h.set_main(l->h.ctx, lc->c.id, main);
+    }
     for (int i = 0; i < lc->n && l->h.set_view; i++) {
         struct member *m = &lc->m[i];
         int64_t v = m->select ? m->select : m->m.site == lc->c.chair_site ? chair_main : main;
@@ -232,7 +248,7 @@ static void flush_state(struct live *l, struct lconf *lc)
     if (!lc->state_dirty)
         return;
     lc->state_dirty = false;
-    broadcast(l, lc, json_pack("{s:s,s:o}", "type", "conference", "conference", state_json(lc)));
+    broadcast(l, lc, json_pack("{s:s,s:o}", "type", "conference", "conference", full_state(l, lc)));
     push_views(l, lc);
 }
 
@@ -317,8 +333,11 @@ int live_restore(struct live *l, int64_t now)
     int64_t *ids = NULL;
     int n = store_confs_in_state(l->db, "live", &ids), restored = 0;
     for (int i = 0; i < n; i++)
-        if (!find(l, ids[i]) && load(l, ids[i]))
+        if (!find(l, ids[i]) && load(l, ids[i])) {
             restored++;
+            if (l->h.started)
+                l->h.started(l->h.ctx, ids[i]);
+        }
     free(ids);
     if (restored)
         log_info("live", "restored %d live conference%s", restored, restored == 1 ? "" : "s");
@@ -365,10 +384,12 @@ const char *live_start(struct live *l, int64_t conf, int64_t now, char *err, siz
         if (lc->m[i].status == LIVE_IDLE)
             send_invite(l, lc, lc->m[i].m.site);
     if (l->h.to_watchers) {
-        json_t *msg = json_pack("{s:s,s:o}", "type", "conference", "conference", state_json(lc));
+        json_t *msg = json_pack("{s:s,s:o}", "type", "conference", "conference", full_state(l, lc));
         l->h.to_watchers(l->h.ctx, conf, msg);
         json_decref(msg);
     }
+    if (l->h.started)
+        l->h.started(l->h.ctx, conf);
     return NULL;
 }
 
@@ -413,6 +434,8 @@ const char *live_end(struct live *l, int64_t conf, const char *reason, int64_t n
     log_info("live", "conference %lld ended (%s)", (long long)conf, reason);
     unlink_conf(l, lc);
     lconf_free(lc);
+    if (l->h.ended)
+        l->h.ended(l->h.ctx, conf);
     return NULL;
 }
 
@@ -709,6 +732,12 @@ const char *live_control(struct live *l, int64_t conf, int64_t actor_site, json_
         snprintf(err, errlen, "control needs 'action', a string");
         return "bad_request";
     }
+    if (l->h.control && (!strncmp(action, "record_", 7) || !strncmp(action, "stream_", 7))) {
+        const char *e = l->h.control(l->h.ctx, lc->c.id, actor_site, action, err, errlen);
+        if (e && !strcmp(e, "bad_action"))
+            snprintf(err, errlen, "unknown action '%s'", action);
+        return e;
+    }
     const char *e = NULL;
     int ms = step_ms(req);
     if (ms < 0 && (!strcmp(action, "lecture") || !strcmp(action, "rollcall_start") || !strcmp(action, "tour_start"))) {
@@ -906,10 +935,30 @@ void live_tick(struct live *l, int64_t now)
     }
 }
 
+void live_broadcast(struct live *l, int64_t conf, json_t *msg)
+{
+    struct lconf *lc = find(l, conf);
+    if (lc)
+        broadcast(l, lc, json_incref(msg));
+}
+
+int64_t live_main_site(struct live *l, int64_t conf)
+{
+    struct lconf *lc = find(l, conf);
+    return lc ? main_site(lc, false) : 0;
+}
+
+void live_touch(struct live *l, int64_t conf)
+{
+    struct lconf *lc = find(l, conf);
+    if (lc)
+        announce_state(l, lc);
+}
+
 json_t *live_state_json(struct live *l, int64_t conf)
 {
     struct lconf *lc = find(l, conf);
-    return lc ? state_json(lc) : NULL;
+    return lc ? full_state(l, lc) : NULL;
 }
 
 json_t *live_roster_json(struct live *l, int64_t conf)

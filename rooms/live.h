@@ -26,6 +26,17 @@ struct live_hooks {
     bool (*site_online)(void *ctx, int64_t site);
     /* The site whose video a joined site's main view shows changed (0 = none yet). */
     void (*set_view)(void *ctx, int64_t conf, int64_t site, int64_t view);
+    /* What the conference's main view shows (what a non-chair site sees) changed. */
+    void (*set_main)(void *ctx, int64_t conf, int64_t view);
+    /* The conference went live (started, or restored after a restart), or ended. */
+    void (*started)(void *ctx, int64_t conf);
+    void (*ended)(void *ctx, int64_t conf);
+    /* Fields to add to the conference's live state (recording, streaming): a new object, or NULL. */
+    json_t *(*state_extra)(void *ctx, int64_t conf);
+    /* A control action this module does not know (recording, streaming): NULL, or an error
+     * code with a sentence in err ("bad_action" when the hook does not know it either). */
+    const char *(*control)(void *ctx, int64_t conf, int64_t actor_site, const char *action, char *err,
+                           size_t errlen);
 };
 
 enum live_status { LIVE_OFFLINE = 0, LIVE_IDLE, LIVE_JOINED };
@@ -73,6 +84,12 @@ int64_t live_chair(struct live *l, int64_t conf); /* 0 none or not live */
 /* Scheduling and the timed modes (roll call, tour, lecture); call a few times a second. */
 void live_tick(struct live *l, int64_t now);
 
+/* A message (borrowed) to the conference's joined sites and its watchers. */
+void live_broadcast(struct live *l, int64_t conf, json_t *msg);
+/* The site everyone (but the chair) sees as main, 0 = the dominant speaker or nobody yet. */
+int64_t live_main_site(struct live *l, int64_t conf);
+/* Something in state_extra changed: send the state again at the next tick. */
+void live_touch(struct live *l, int64_t conf);
 /* The conference's live state and roster for the API and the admin panel; NULL if not live. */
 json_t *live_state_json(struct live *l, int64_t conf);
 json_t *live_roster_json(struct live *l, int64_t conf);

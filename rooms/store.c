@@ -2,6 +2,7 @@
  * per call: the API runs a few per request, far from the media path, and this keeps each
  * function self-contained. */
 #include "rooms/store.h"
+#include "rooms/store_priv.h"
 #include "mcu/log.h"
 
 #include <stdio.h>
@@ -10,8 +11,6 @@
 #include <time.h>
 
 /* The subtree of ?1 as a CTE named sub(id). */
-#define SUBTREE "WITH RECURSIVE sub(id) AS (SELECT id FROM units WHERE id = ?1 " \
-                "UNION ALL SELECT u.id FROM units u JOIN sub ON u.parent_id = sub.id) "
 
 int64_t store_now_ms(void)
 {
@@ -290,7 +289,7 @@ json_t *store_sites_list(struct db *db, const char *scope, const char *unit, boo
         "JOIN sub ON u.parent_id = sub.id AND ?2), "
         "scope(id) AS (SELECT id FROM units WHERE id = ?3 UNION ALL SELECT u.id FROM units u "
         "JOIN scope ON u.parent_id = scope.id) "
-        "SELECT s.id, s.unit_id AS unit, s.name, s.link_kbps FROM sites s "
+        "SELECT s.id, s.unit_id AS unit, s.name, s.link_kbps, s.last_seen FROM sites s "
         "WHERE (?1 = '' OR s.unit_id IN sub) AND (?3 = '' OR s.unit_id IN scope) ORDER BY s.unit_id, s.id");
     if (st) {
         bind_text(st, 1, unit ? unit : "");
@@ -425,6 +424,22 @@ static int cmp_id(const void *a, const void *b)
 }
 
 /* Appends the rows of a one-column id query to a growable array. */
+/* For the store's other files (rooms/store_priv.h). */
+sqlite3_stmt *store_prep(struct db *db, const char *sql)
+{
+    return prep(db, sql);
+}
+
+json_t *store_rows_json(sqlite3_stmt *st)
+{
+    return rows_json(st);
+}
+
+int store_run(struct db *db, sqlite3_stmt *st, bool need_change)
+{
+    return need_change ? run_changed(db, st) : run(st);
+}
+
 static int collect_ids(sqlite3_stmt *st, int64_t **ids, int *n, int *cap)
 {
     if (!st)
@@ -570,7 +585,7 @@ int64_t store_conf_create(struct db *db, const struct store_conf *c, const char 
     if (begin(db) < 0)
         return STORE_ERROR;
     sqlite3_stmt *st = prep(db, "INSERT INTO conferences(host_unit, title, invite, start_at, end_at, chair_site, "
-                                "pin_digest, created_by, created_at) VALUES (?,?,?,?,?,?,nullif(?, ''),?,?)");
+                                "pin_digest, created_by, created_at, record, stream) VALUES (?,?,?,?,?,?,nullif(?, ''),?,?,?,?)");
     if (!st)
         return finish(db, STORE_ERROR);
     bind_text(st, 1, c->host_unit);
@@ -582,6 +597,8 @@ int64_t store_conf_create(struct db *db, const struct store_conf *c, const char 
     bind_text(st, 7, c->pin_digest);
     bind_text(st, 8, created_by);
     sqlite3_bind_int64(st, 9, store_now_ms());
+    sqlite3_bind_int(st, 10, c->record);
+    sqlite3_bind_int(st, 11, c->stream);
     int rc = run(st);
     if (rc < 0)
         return finish(db, rc);
@@ -596,7 +613,7 @@ int store_conf_update(struct db *db, const struct store_conf *c, const char *inv
     if (begin(db) < 0)
         return STORE_ERROR;
     sqlite3_stmt *st = prep(db, "UPDATE conferences SET title = ?2, invite = coalesce(?3, invite), start_at = ?4, "
-                                "end_at = ?5, chair_site = ?6, pin_digest = nullif(?7, '') WHERE id = ?1");
+                                "end_at = ?5, chair_site = ?6, pin_digest = nullif(?7, ''), record = ?8, stream = ?9 WHERE id = ?1");
     if (!st)
         return finish(db, STORE_ERROR);
     sqlite3_bind_int64(st, 1, c->id);
@@ -606,6 +623,8 @@ int store_conf_update(struct db *db, const struct store_conf *c, const char *inv
     bind_id(st, 5, c->end_at);
     bind_id(st, 6, c->chair_site);
     bind_text(st, 7, c->pin_digest);
+    sqlite3_bind_int(st, 8, c->record);
+    sqlite3_bind_int(st, 9, c->stream);
     int rc = run_changed(db, st);
     if (rc == 0 && sites) {
         /* Keep the rows of sites that stay (their mute state), drop the others, add new ones. */
@@ -632,7 +651,7 @@ int store_conf_get(struct db *db, int64_t id, struct store_conf *c)
 {
     sqlite3_stmt *st = prep(db, "SELECT id, host_unit, title, coalesce(start_at, 0), coalesce(end_at, 0), state, "
                                 "coalesce(chair_site, 0), coalesce(floor_site, 0), locked, mute_all, "
-                                "coalesce(pin_digest, ''), coalesce(started_at, 0) FROM conferences WHERE id = ?");
+                                "coalesce(pin_digest, ''), coalesce(started_at, 0), record, stream FROM conferences WHERE id = ?");
     if (!st)
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, id);
@@ -651,6 +670,8 @@ int store_conf_get(struct db *db, int64_t id, struct store_conf *c)
         c->mute_all = sqlite3_column_int(st, 9) != 0;
         col_text(st, 10, c->pin_digest, sizeof c->pin_digest);
         c->started_at = sqlite3_column_int64(st, 11);
+        c->record = sqlite3_column_int(st, 12) != 0;
+        c->stream = sqlite3_column_int(st, 13) != 0;
         rc = STORE_OK;
     }
     sqlite3_finalize(st);
@@ -697,12 +718,13 @@ int store_conf_save_control(struct db *db, const struct store_conf *c)
 #define CONF_COLUMNS                                                                                         \
     "c.id, c.host_unit, c.title, c.state, c.start_at, c.end_at, c.chair_site, c.floor_site, c.locked, "     \
     "c.mute_all, c.pin_digest IS NOT NULL AS pin, c.created_by, c.created_at, c.started_at, c.ended_at, "   \
+    "c.record, c.stream, "                                                                                  \
     "(SELECT count(*) FROM conference_sites m WHERE m.conference_id = c.id) AS invited "
 
 static void conf_row_fix(json_t *o)
 {
-    static const char *const flags[] = {"locked", "mute_all", "pin"};
-    for (size_t i = 0; i < 3; i++)
+    static const char *const flags[] = {"locked", "mute_all", "pin", "record", "stream"};
+    for (size_t i = 0; i < 5; i++)
         json_object_set_new(o, flags[i], json_boolean(json_integer_value(json_object_get(o, flags[i]))));
     json_object_set_new(o, "permanent", json_boolean(json_is_null(json_object_get(o, "start_at"))));
 }

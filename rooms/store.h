@@ -49,7 +49,8 @@ int store_site_update(struct db *db, int64_t id, const char *name, int link_kbps
 int store_site_set_digest(struct db *db, int64_t id, const char *digest);
 int store_site_delete(struct db *db, int64_t id);
 json_t *store_site_json(const struct store_site *s);
-/* Sites in scope; unit "" = all, else that unit (and its subtree when subtree). */
+/* Sites in scope; unit "" = all, else that unit (and its subtree when subtree). Each row has
+ * last_seen too (ms, null = never). */
 json_t *store_sites_list(struct db *db, const char *scope, const char *unit, bool subtree);
 /* Units of the subtree of unit that have no site yet, as a JSON array of {id, name}. */
 json_t *store_units_without_site(struct db *db, const char *unit);
@@ -83,6 +84,7 @@ struct store_conf {
     bool locked, mute_all;
     char pin_digest[65];         /* "" = no PIN */
     int64_t started_at;
+    bool record, stream;         /* record it / stream it (HLS) whenever it is live */
 };
 struct store_member {
     int64_t site;
@@ -126,6 +128,18 @@ json_t *store_attendance_json(struct db *db, int64_t conf, int64_t now);
 int store_rollcall_set(struct db *db, int64_t conf, int64_t site, const char *result, int64_t at);
 int store_rollcall_clear(struct db *db, int64_t conf);
 const char *store_rollcall_get(struct db *db, int64_t conf, int64_t site, char *buf, size_t len);
+
+/* --- a site's schedule and last connection (rooms/store_sched.c) */
+/* The next conference that invites the site: the soonest 'scheduled' one starting after
+ * now, else a permanent one (no start) waiting to be started. A new {id (a string), title,
+ * start_at, end_at (ms or null), host_unit, host_unit_name}, json_null() when there is none,
+ * NULL on an error. */
+json_t *store_site_next_conf(struct db *db, int64_t site, int64_t now);
+/* The ids of the sites a conference invites, ascending; malloc'd, count returned (-1 error). */
+int store_conf_site_ids(struct db *db, int64_t conf, int64_t **ids);
+/* The site was connected at `at` (it signed in, or its endpoint went away). */
+int store_site_seen(struct db *db, int64_t site, int64_t at);
+int64_t store_site_last_seen(struct db *db, int64_t site); /* 0 = never, or unknown site */
 
 /* --- audit log (also written to syslog by the caller's logger) */
 int store_audit(struct db *db, const char *actor, const char *action, const char *target,

@@ -337,6 +337,23 @@ static bool load_site(struct req *r, struct store_site *s, const char *action)
     return api_check_scope(r, s->unit, action, target);
 }
 
+/* Where the site is now: online (signed in on /ws), state (offline, idle, in_conference),
+ * conference (the live one it is in, or null) and last_seen (now while online; null when it
+ * has never signed in). */
+static void site_presence(struct req *r, json_t *s, int64_t id, int64_t last_seen)
+{
+    struct conn *c = rooms_site_conn(r->sig, id);
+    bool in = c && c->session_id && c->room_conf;
+    char conf[24];
+    snprintf(conf, sizeof conf, "%lld", (long long)(in ? c->room_conf : 0));
+    json_object_set_new(s, "online", json_boolean(c != NULL));
+    json_object_set_new(s, "state", json_string(!c ? "offline" : in ? "in_conference" : "idle"));
+    json_object_set_new(s, "conference", in ? json_string(conf) : json_null());
+    if (c)
+        last_seen = store_now_ms();
+    json_object_set_new(s, "last_seen", last_seen ? json_integer(last_seen) : json_null());
+}
+
 static void h_sites(struct req *r)
 {
     char ubuf[64], sbuf[8];
@@ -347,10 +364,9 @@ static void h_sites(struct req *r)
     json_t *sites = store_sites_list(r->db, r->user.unit, unit, sub && !strcmp(sub, "true"));
     size_t i;
     json_t *s;
-    json_array_foreach(sites, i, s) {
-        struct conn *c = rooms_site_conn(r->sig, json_integer_value(json_object_get(s, "id")));
-        json_object_set_new(s, "online", json_boolean(c != NULL));
-    }
+    json_array_foreach(sites, i, s)
+        site_presence(r, s, json_integer_value(json_object_get(s, "id")),
+                      json_integer_value(json_object_get(s, "last_seen"))); /* 0 when null */
     api_reply(r, 200, json_pack("{s:o}", "sites", sites));
 }
 
@@ -425,7 +441,7 @@ static void h_site_get(struct req *r)
     if (!load_site(r, &s, "site.read"))
         return;
     json_t *j = store_site_json(&s);
-    json_object_set_new(j, "online", json_boolean(rooms_site_conn(r->sig, s.id) != NULL));
+    site_presence(r, j, s.id, store_site_last_seen(r->db, s.id));
     api_reply(r, 200, json_pack("{s:o}", "site", j));
 }
 
@@ -660,6 +676,10 @@ static const struct route routes[] = {
     {"GET", "conferences/*/roster", ROLE_VIEWER, h_conf_roster},
     {"GET", "conferences/*/attendance", ROLE_VIEWER, h_conf_attendance},
     {"GET", "conferences/*/rollcall", ROLE_VIEWER, h_conf_rollcall},
+    {"GET", "recordings", ROLE_VIEWER, h_recordings},
+    {"GET", "recordings/*", ROLE_VIEWER, h_recording_get},
+    {"GET", "recordings/*/file", ROLE_ADMIN, h_recording_file},
+    {"DELETE", "recordings/*", ROLE_ADMIN, h_recording_delete},
     {"GET", "audit", ROLE_ADMIN, h_audit},
     {"GET", "monitoring/units/*", ROLE_VIEWER, h_monitor_unit},
     {"GET", "monitoring/alarms", ROLE_VIEWER, h_monitor_alarms},

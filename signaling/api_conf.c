@@ -59,6 +59,17 @@ static int conf_fields(struct req *r, struct store_conf *c, int64_t **sites, cha
             return -1;
         }
     }
+    static const char *const flags[] = {"record", "stream"};
+    bool *dest[] = {&c->record, &c->stream};
+    for (int i = 0; i < 2; i++) {
+        json_t *f = json_object_get(r->body, flags[i]);
+        if (f && !json_is_boolean(f)) {
+            api_fail(r, 400, "bad_request", "'%s' is true or false", flags[i]);
+            return -1;
+        }
+        if (f)
+            *dest[i] = json_is_true(f);
+    }
     json_t *pin = json_object_get(r->body, "pin");
     if (pin && !json_is_null(pin)) {
         const char *p = json_string_value(pin);
@@ -108,7 +119,8 @@ static int conf_fields(struct req *r, struct store_conf *c, int64_t **sites, cha
 
 void h_conf_create(struct req *r)
 {
-    static const char *const fields[] = {"title", "host_unit", "invite", "schedule", "chair_site", "pin", NULL};
+    static const char *const fields[] = {"title", "host_unit", "invite", "schedule", "chair_site", "pin",
+                                         "record", "stream", NULL};
     bool bad = false;
     if (!api_body_fields(r, fields))
         return;
@@ -135,6 +147,7 @@ void h_conf_create(struct req *r)
             snprintf(detail, sizeof detail, "%s (%d sites)", c.title, n);
             api_audit(r, "conference.create", target, "ok", detail, host);
             api_reply(r, 201, json_pack("{s:o}", "conference", conf_full(r, id)));
+            rooms_schedule_changed(r->sig, sites, n);
         }
     }
     free(sites);
@@ -151,7 +164,7 @@ void h_conf_get(struct req *r)
 
 void h_conf_patch(struct req *r)
 {
-    static const char *const fields[] = {"title", "invite", "schedule", "chair_site", "pin", NULL};
+    static const char *const fields[] = {"title", "invite", "schedule", "chair_site", "pin", "record", "stream", NULL};
     struct store_conf c;
     if (!load_conf(r, &c, "conference.update") || !api_body_fields(r, fields))
         return;
@@ -162,12 +175,24 @@ void h_conf_patch(struct req *r)
     int n = conf_fields(r, &c, &sites, &invite);
     if (n >= 0) {
         static const int64_t none[1];
+        int64_t *before = NULL; /* the invited before the change hear of it too */
+        int nbefore = store_conf_site_ids(r->db, c.id, &before);
         if (store_conf_update(r->db, &c, invite, invite && !sites ? none : sites, n) < 0) {
             api_fail(r, 500, "internal", "cannot store the conference; nothing was changed");
         } else {
             api_audit(r, "conference.update", api_conf_target(&c), "ok", "", c.host_unit);
             api_reply(r, 200, json_pack("{s:o}", "conference", conf_full(r, c.id)));
+            int64_t *all = nbefore > 0 && n > 0 ? realloc(before, (size_t)(nbefore + n) * sizeof *all) : NULL;
+            if (all) { /* one message to a site in both lists */
+                memcpy(all + nbefore, sites, (size_t)n * sizeof *all);
+                before = all;
+                nbefore += n;
+            } else {
+                rooms_schedule_changed(r->sig, sites, n);
+            }
+            rooms_schedule_changed(r->sig, before, nbefore);
         }
+        free(before);
     }
     free(sites);
     free(invite);
@@ -180,10 +205,16 @@ void h_conf_delete(struct req *r)
         return;
     if (live_is_live(r->sig->live, c.id))
         return api_fail(r, 409, "conflict", "the conference is live; end it first");
-    if (store_conf_delete(r->db, c.id) < 0)
+    int64_t *invited = NULL;
+    int n = store_conf_site_ids(r->db, c.id, &invited);
+    if (store_conf_delete(r->db, c.id) < 0) {
+        free(invited);
         return api_fail(r, 500, "internal", "cannot delete the conference");
+    }
     api_audit(r, "conference.delete", api_conf_target(&c), "ok", c.title, c.host_unit);
     api_reply(r, 200, json_object());
+    rooms_schedule_changed(r->sig, invited, n);
+    free(invited);
 }
 
 static int error_status(const char *code)
@@ -192,7 +223,9 @@ static int error_status(const char *code)
         const char *code;
         int status;
     } map[] = {{"not_found", 404}, {"already_live", 409}, {"not_live", 409}, {"no_rollcall", 409},
-               {"internal", 500}, {"not_invited", 400}, {"bad_request", 400}, {"bad_action", 400}};
+               {"internal", 500}, {"not_invited", 400}, {"bad_request", 400}, {"bad_action", 400},
+               {"already_recording", 409}, {"not_recording", 409}, {"already_streaming", 409},
+               {"not_streaming", 409}, {"disk_full", 507}, {"io_error", 500}, {"busy", 503}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(map[i].code, code))
             return map[i].status;

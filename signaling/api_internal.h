@@ -47,6 +47,12 @@ void h_conf_roster(struct req *r);
 void h_conf_attendance(struct req *r);
 void h_conf_rollcall(struct req *r);
 
+/* api_rec.c */
+void h_recordings(struct req *r);
+void h_recording_get(struct req *r);
+void h_recording_file(struct req *r);
+void h_recording_delete(struct req *r);
+
 /* api_monitor.c */
 void h_monitor_unit(struct req *r);
 void h_monitor_alarms(struct req *r);

@@ -36,6 +36,8 @@ static const struct {
     {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
     {".json", "application/json"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
     {".ico", "image/x-icon"}, {".wav", "audio/wav"}, {".txt", "text/plain; charset=utf-8"},
+    {".m3u8", "application/vnd.apple.mpegurl"}, {".m4s", "video/iso.segment"}, {".mp4", "video/mp4"},
+    {".webm", "video/webm"}, {".ts", "video/mp2t"},
 };
 
 static void http_reset(struct conn *c)
@@ -172,6 +174,24 @@ not_found:
     return 1;
 }
 
+/* A handler named a file in c->send_file: lws streams it, with the security headers, no
+ * caching, and as an attachment when c->file_download names it. 0 or -1 to close. */
+static int send_file(struct conn *c)
+{
+    uint8_t hbuf[1024], *hp = hbuf, *end = hbuf + sizeof hbuf;
+    char disp[160];
+    snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", c->file_download);
+    if (add_security_headers(c, &hp, end) ||
+        lws_add_http_header_by_name(c->wsi, (const unsigned char *)"cache-control:", (const unsigned char *)"no-cache",
+                                    8, &hp, end) ||
+        (c->file_download[0] &&
+         lws_add_http_header_by_name(c->wsi, (const unsigned char *)"content-disposition:",
+                                     (const unsigned char *)disp, (int)strlen(disp), &hp, end)))
+        return -1;
+    const char *mime = c->file_mime ? c->file_mime : mime_for(c->send_file);
+    return lws_serve_http_file(c->wsi, c->send_file, mime, (const char *)hbuf, (int)(hp - hbuf)) < 0 ? -1 : 0;
+}
+
 static void read_method(struct conn *c)
 {
     static const struct {
@@ -218,7 +238,11 @@ static int dispatch(struct conn *c)
         } else {
             api_handle(c);
         }
-        return send_headers(c);
+        return c->send_file[0] ? send_file(c) : send_headers(c);
+    }
+    if (!strncmp(c->path, "/live/", 6)) {
+        recorder_http_live(c);
+        return c->send_file[0] ? send_file(c) : send_headers(c);
     }
     if (!strncmp(c->path, "/api/", 5)) {
         http_error(c, 404, "not_found", "no such API endpoint");

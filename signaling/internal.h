@@ -47,6 +47,9 @@ struct conn {
     char *body;                /* owned */
     size_t body_len, body_off;
     bool headers_sent;
+    char send_file[320];       /* a handler asks http.c to stream this file instead of body */
+    const char *file_mime;     /* its type (static string) */
+    char file_download[96];    /* a name: sent as an attachment; "" inline */
     /* a response waiting for the workers (e.g. /healthz pings) */
     bool deferred;
     struct conn *next_deferred;
@@ -70,6 +73,7 @@ struct conn {
     char addr[48];             /* the peer's address, for limits and the audit log */
     int64_t site_id;           /* the site signed in on this endpoint, 0 = none */
     int64_t room_conf;         /* the room conference of the session, 0 = a test conference */
+    int64_t next_conf;         /* the conference last sent as the site's next one, 0 = none */
     struct conn *site_next;    /* chain of the site map */
     bool events;               /* an admin events socket (/api/v1/events), not an endpoint */
     int64_t user_id;           /* its admin user */
@@ -115,6 +119,7 @@ struct signaling {
     int64_t watchers_checked;  /* when the events sockets' sign-ins were last checked */
     struct monitor *monitor;   /* link-utilisation samples (rooms/monitor.h) */
     struct connlimit *connlimit; /* open connections per peer address */
+    struct recorder *recorder; /* recordings and live streams */
 };
 
 /* signaling.c: per-socket limits, kept on the wsi for the socket's whole life (struct conn
@@ -138,6 +143,26 @@ void health_forget(struct conn *c);      /* the connection closed while waiting 
 /* ws.c: the endpoint protocol at /ws */
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 void ws_on_session_event(struct signaling *sig, const struct mcu_msg *m);
+/* One more (or one fewer) holder of a conference's place on a worker, as a member would be:
+ * the recorder keeps the conference on its worker while nobody is in. Worker index or -1. */
+int ws_place_conf(struct signaling *sig, const char *conference);
+void ws_unplace_conf(struct signaling *sig, const char *conference);
+
+/* recorder.c: recording (WebM) and live streaming (HLS) of room conferences */
+struct recorder;
+struct rec;
+struct recorder *recorder_new(struct signaling *sig, char *err, size_t errlen);
+void recorder_free(struct recorder *r);     /* after the workers stopped: finishes every file */
+void recorder_tick(struct recorder *r, int64_t now);
+void recorder_on_stopped(struct signaling *sig, struct rec *rec); /* EV_REC_STOPPED */
+void recorder_started(void *sig, int64_t conf);                    /* live hooks */
+void recorder_ended(void *sig, int64_t conf);
+void recorder_set_main(void *sig, int64_t conf, int64_t view);
+json_t *recorder_state(void *sig, int64_t conf);
+const char *recorder_control(void *sig, int64_t conf, int64_t actor_site, const char *action, char *err,
+                             size_t errlen);
+int recorder_http_live(struct conn *c);     /* GET /live/<conference>/<file> */
+const char *recorder_dir(struct signaling *sig); /* where the recordings are */
 
 /* rooms.c: sites, live conferences and admin events on the signaling thread */
 /* wsvideo.c: the video tracks of a conference join (media/session.h struct session_video) */
@@ -157,6 +182,11 @@ void rooms_endpoint_closed(struct conn *c);                /* the site's endpoin
 void rooms_session_ended(struct conn *c, const char *reason); /* its media session ended */
 void rooms_send(struct conn *c, json_t *msg);             /* borrowed */
 bool rooms_message_allowed(struct conn *c);               /* per-connection message rate */
+/* The site's next conference for `signedin` (a new object, or json_null()); remembered on c. */
+json_t *rooms_next_json(struct conn *c, int64_t site);
+/* Conferences that invite these sites were created, changed or deleted: those signed in get
+ * a `schedule` with their next conference. Sorts sites in place; duplicates are fine. */
+void rooms_schedule_changed(struct signaling *sig, int64_t *sites, int n);
 struct mix_levels;
 void rooms_on_levels(struct signaling *sig, const struct mix_levels *lv); /* to admin watchers */
 void events_open(struct conn *c);                          /* an admin events socket opened */

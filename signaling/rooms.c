@@ -50,11 +50,20 @@ void rooms_send(struct conn *c, json_t *msg)
 
 /* ---- live hooks */
 
+static void send_schedule(struct conn *c);
+
+/* An invitation means a conference went live (or the site just signed in): when it is the
+ * one the site's idle screen shows as next, the next one comes after it. */
 static void hook_to_site(void *ctx, int64_t site, json_t *msg)
 {
     struct conn *c = rooms_site_conn(ctx, site);
-    if (c)
-        rooms_send(c, msg);
+    if (!c)
+        return;
+    rooms_send(c, msg);
+    const char *type = json_string_value(json_object_get(msg, "type"));
+    const char *conf = json_string_value(json_object_get(json_object_get(msg, "conference"), "id"));
+    if (c->next_conf && type && conf && !strcmp(type, "invite") && strtoll(conf, NULL, 10) == c->next_conf)
+        send_schedule(c);
 }
 
 static void hook_set_view(void *ctx, int64_t conf, int64_t site, int64_t view)
@@ -157,6 +166,7 @@ static void tick(lws_sorted_usec_list_t *sul)
     int64_t now = store_now_ms();
     live_tick(sig->live, now);
     monitor_tick(sig->monitor, now);
+    recorder_tick(sig->recorder, now);
     if (now - sig->watchers_checked >= 5000) {
         sig->watchers_checked = now;
         check_watchers(sig, now);
@@ -170,6 +180,8 @@ int rooms_init(struct signaling *sig, char *err, size_t errlen)
     struct live_hooks hooks = {
         .ctx = sig, .to_site = hook_to_site, .to_watchers = hook_to_watchers, .set_mute = hook_set_mute,
         .drop_session = hook_drop_session, .site_online = hook_site_online, .set_view = hook_set_view,
+        .set_main = recorder_set_main, .started = recorder_started, .ended = recorder_ended,
+        .state_extra = recorder_state, .control = recorder_control,
     };
     if (auth_init() < 0) {
         snprintf(err, errlen, "cannot initialise libsodium");
@@ -189,6 +201,8 @@ int rooms_init(struct signaling *sig, char *err, size_t errlen)
     }
     monitor_set_alarm_hook(sig->monitor, on_alarm, sig);
     live_set_end_warning(sig->live, (int64_t)cfg->end_warning_s * 1000);
+    if (!(sig->recorder = recorder_new(sig, err, errlen)))
+        return -1;
     live_restore(sig->live, store_now_ms());
     lws_sul_schedule(sig->ctx, 0, &sig->tick, tick, TICK_US);
     return 0;
@@ -196,6 +210,8 @@ int rooms_init(struct signaling *sig, char *err, size_t errlen)
 
 void rooms_free(struct signaling *sig)
 {
+    recorder_free(sig->recorder);
+    sig->recorder = NULL;
     live_free(sig->live);
     monitor_free(sig->monitor);
     sig->monitor = NULL;
@@ -226,6 +242,8 @@ void rooms_site_signed_in(struct conn *c, int64_t site)
     c->site_id = site;
     c->site_next = sig->site_map[bucket(site)];
     sig->site_map[bucket(site)] = c;
+    if (store_site_seen(&sig->srv->db, site, store_now_ms()) < 0)
+        log_warn("rooms", "site %lld: cannot store when it was last seen", (long long)site);
     live_site_online(sig->live, site, true); /* presence (if it was offline) and invitations */
 }
 
@@ -245,7 +263,49 @@ void rooms_endpoint_closed(struct conn *c)
     int64_t site = c->site_id;
     map_remove(c->sig, c);
     c->site_id = 0;
+    c->next_conf = 0;
+    store_site_seen(&c->sig->srv->db, site, store_now_ms()); /* a deleted site has no row: fine */
     live_site_online(c->sig->live, site, false);
+}
+
+/* ---- the next conference on a room's idle screen */
+
+json_t *rooms_next_json(struct conn *c, int64_t site)
+{
+    json_t *next = store_site_next_conf(&c->sig->srv->db, site, store_now_ms());
+    if (!next) {
+        log_warn("rooms", "site %lld: cannot read its next conference", (long long)site);
+        next = json_null();
+    }
+    const char *id = json_string_value(json_object_get(next, "id"));
+    c->next_conf = id ? strtoll(id, NULL, 10) : 0;
+    return next;
+}
+
+static void send_schedule(struct conn *c)
+{
+    ws_send_json(c, json_pack("{s:s,s:o}", "type", "schedule", "next", rooms_next_json(c, c->site_id)));
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* One query per signed-in site among them: an edit reaches a few hundred rooms at most. */
+void rooms_schedule_changed(struct signaling *sig, int64_t *sites, int n)
+{
+    if (n <= 0 || !sites)
+        return;
+    qsort(sites, (size_t)n, sizeof *sites, cmp_id);
+    for (int i = 0; i < n; i++) {
+        if (i && sites[i] == sites[i - 1])
+            continue;
+        struct conn *c = rooms_site_conn(sig, sites[i]);
+        if (c && !c->replaced)
+            send_schedule(c);
+    }
 }
 
 bool rooms_message_allowed(struct conn *c)

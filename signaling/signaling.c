@@ -41,6 +41,9 @@ static void dispatch_event(struct signaling *sig, struct mcu_msg *m)
     case EV_VIDEO_LAYERS:
         video_on_layers(sig, m->id, m->arg);
         break;
+    case EV_REC_STOPPED:
+        recorder_on_stopped(sig, m->ptr);
+        break;
     default:
         log_warn("signaling", "unhandled event %u from worker %u", m->type, m->worker);
         free(m->ptr);

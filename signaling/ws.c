@@ -165,6 +165,17 @@ static void unplace(struct signaling *sig, const char *conference)
     }
 }
 
+int ws_place_conf(struct signaling *sig, const char *conference)
+{
+    struct conf_place *pl = place(sig, conference);
+    return pl ? pl->worker : -1;
+}
+
+void ws_unplace_conf(struct signaling *sig, const char *conference)
+{
+    unplace(sig, conference);
+}
+
 /* join {conference, sdp}: answer the offer and start a session on a worker. */
 static void handle_join(struct conn *c, json_t *req, json_t *id)
 {
@@ -377,7 +388,8 @@ static void handle_ping(struct conn *c, json_t *req, json_t *id)
     ws_send_json(c, j);
 }
 
-/* signin {site, secret}: this endpoint is now that meeting room, idle until invited. */
+/* signin {site, secret}: this endpoint is now that meeting room, idle until invited; the
+ * reply says which conference comes next. */
 static void handle_signin(struct conn *c, json_t *req, json_t *id)
 {
     struct signaling *sig = c->sig;
@@ -401,8 +413,8 @@ static void handle_signin(struct conn *c, json_t *req, json_t *id)
         return send_error(c, id, "bad_credentials", "unknown site or wrong credential");
     }
     auth_limiter_success(sig->limiter, key);
-    json_t *j = json_pack("{s:s,s:{s:I,s:s,s:s}}", "type", "signedin", "site", "id", (json_int_t)s.id, "name",
-                          s.name, "unit", s.unit);
+    json_t *j = json_pack("{s:s,s:{s:I,s:s,s:s},s:o}", "type", "signedin", "site", "id", (json_int_t)s.id, "name",
+                          s.name, "unit", s.unit, "next", rooms_next_json(c, site));
     if (id)
         json_object_set(j, "id", id);
     ws_send_json(c, j);

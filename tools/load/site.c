@@ -3,6 +3,7 @@
 #include "tools/load/site.h"
 #include "tools/load/impair.h"
 #include "media/bytes.h"
+#include "media/rtcp.h"
 #include "media/rtp.h"
 #include "media/srtp.h"
 #include "tools/load/video.h"
@@ -582,6 +583,26 @@ static void on_rtp(struct site *s, struct load_env *env, const uint8_t *buf, siz
         lv_ear_packet(s->ear, h.seq, buf + h.payload_off, h.payload_len, arrival_ns);
 }
 
+
+/* A PLI for one of our video streams restarts the ring at its keyframe, as a real
+ * encoder would send one (at most once a second: the ring is pre-encoded). */
+static void on_keyframe_request(struct site *s, const uint8_t *buf, size_t len, int64_t now_ms)
+{
+    rtcp_iter_t it;
+    rtcp_pkt_t k;
+    rtcp_iter_init(&it, buf, len);
+    while (rtcp_iter_next(&it, &k) > 0) {
+        bool ours = false;
+        for (int l = 0; l < LVID_LAYERS; l++)
+            ours |= k.kind == RTCP_PLI && k.fb.media_ssrc == s->vssrc[l];
+        if (ours && s->vpub && now_ms - s->vkey_ms >= 1000) {
+            s->vkey_ms = now_ms;
+            s->vkey_base = (s->frames + 1) / 2; /* the next video slot */
+            return;
+        }
+    }
+}
+
 void site_on_udp(struct site *s, struct load_env *env, int64_t now_ms)
 {
     static uint8_t bufs[RX_BATCH][1600];
@@ -623,6 +644,7 @@ void site_on_udp(struct site *s, struct load_env *env, int64_t now_ms)
         if (rtcp) {
             s->received_rtcp++;
             env->rtcp_in++;
+            on_keyframe_request(s, bufs[i], (size_t)len, now_ms);
         } else {
             on_rtp(s, env, bufs[i], (size_t)len, m, at, now_ms);
         }
@@ -690,7 +712,7 @@ static void send_video(struct site *s, struct load_env *env)
     void *arg[2] = {s, env};
     for (int l = 0; l < LVID_LAYERS; l++) {
         struct lvid_stream st = {.ssrc = s->vssrc[l], .seq = s->vseq[l], .picture_id = (uint16_t)(vframe & 0x7FFF)};
-        lvid_packetize(env->vid, l, (int)(vframe % LVID_FRAMES), &st, (uint8_t)s->vp8_pt, ts,
+        lvid_packetize(env->vid, l, (int)((vframe - s->vkey_base) % LVID_FRAMES), &st, (uint8_t)s->vp8_pt, ts,
                        s->ext_mid, s->mid_video, s->ext_rid, emit_video, arg);
         s->vseq[l] = st.seq;
     }

@@ -131,6 +131,8 @@ struct site {
     uint16_t seq, vseq[3];
     uint32_t ts;
     uint32_t frames;              /* audio packets sent */
+    uint32_t vkey_base;           /* video frame at which the ring restarted (a keyframe) */
+    int64_t vkey_ms;              /* when a keyframe request last restarted it */
     const struct la_ring *ring;   /* what it sends */
     int64_t t_open_ms, t_keys_ms, t_first_ms; /* monotonic */
     int64_t next_consent_ms;
