@@ -18,12 +18,14 @@
  *   from t_ms; never decreasing.
  * - Losses: a video frame that lost a packet (waited for 300 ms) is dropped, and so is
  *   everything after it until the next keyframe: rec_keyframe_wanted() tells the caller
- *   when to ask the source for one (PLI).
+ *   when to ask the source for one (PLI). Sequence numbers missing between frames whose
+ *   picture ids follow each other (VP8 as the router rewrites it) cost nothing.
  * - VP9 SVC: the layer frames of a picture become one superframe; lower layers are marked
  *   "not shown" so players (FFmpeg) show one picture per timestamp, the top layer.
  * - Surviving SIGKILL: WebM clusters are closed every second (cluster_time_limit) and the
  *   file is flushed after each one, so a killed recorder leaves a file that plays up to
- *   about 1.5 s before the kill (no index or duration; players cope).
+ *   about 1 s before the kill (no index or duration; players cope). HLS segments and the
+ *   playlist are written to temporary names and renamed, so they are whole or absent.
  * - HLS: fMP4 segments (MPEG-TS cannot carry VP8/VP9). FFmpeg 5.1 cannot put VP8 in MP4 at
  *   all, so for VP8 the HLS video is transcoded to VP9 (libvpx real time, at most 640x360,
  *   a keyframe every segment); VP9 goes through untouched (segments are cut at the source's
@@ -32,7 +34,11 @@
  * - RTMP is not supported: FLV in FFmpeg 5.1 carries neither VP8/VP9 nor Opus, so rtmp_url
  *   must be NULL (rec_start fails otherwise).
  * - Write errors (ENOSPC...) stop the whole recorder: status.error and msg say why, pushes
- *   become no-ops, rec_stop still finalizes what it can and frees. */
+ *   become no-ops, rec_stop still finalizes what it can and frees.
+ * - libav's log level is lowered to warnings on first use if nobody set it (it would log
+ *   every HLS segment).
+ * Cost (2 cores of this machine): WebM or HLS of VP9 without transcoding ~1% of a core;
+ * HLS of VP8 (decode + VP9 encode) 10% of a core for 360p input, 16% for 720p. */
 #ifndef MEDIA_REC_H
 #define MEDIA_REC_H
 
@@ -87,7 +93,8 @@ bool rec_keyframe_wanted(struct rec *r);
 /* Thread-safe snapshot. */
 void rec_status(struct rec *r, struct rec_status *st);
 
-/* Writes what is queued, flushes, writes trailers, joins the thread and frees r. */
+/* Writes what is queued, flushes, writes trailers, joins the thread and frees r. No push may
+ * run during or after it. */
 void rec_stop(struct rec *r);
 
 #endif

@@ -2,7 +2,8 @@
  * extended sequence number; `next` is the oldest one not yet emitted. A frame is emitted once
  * every packet from its start to its end (marker, or the next picture's start) is held; a gap
  * is waited for wait_ms, then given up, which drops the frame and waits for a keyframe since
- * later frames would reference the lost one. */
+ * later frames would reference the lost one - unless the gap lay between two frames and the
+ * picture ids say no frame was in it. */
 #include "media/rec_depack.h"
 
 #include <string.h>

@@ -3,9 +3,9 @@
  * missing ones arrive or are declared lost (wait_ms after later packets came, or the window
  * is full); a frame that lost a packet is dropped and so is everything after it until the
  * next keyframe. Packets missing between two frames whose picture ids follow each other
- * (padding the sender left out) lose nothing. The spatial layer frames of a VP9 picture become one superframe (Annex B)
- * whose lower layers are marked "not shown". Pure: no I/O, no clock (the caller passes
- * t_ms), no allocation; the caller owns the (large) struct. */
+ * (padding the sender left out) lose nothing. The spatial layer frames of a VP9 picture
+ * become one superframe (Annex B) whose lower layers are marked "not shown". Pure: no I/O,
+ * no clock (the caller passes t_ms), no allocation; the caller owns the (large) struct. */
 #ifndef MEDIA_REC_DEPACK_H
 #define MEDIA_REC_DEPACK_H
 

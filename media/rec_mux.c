@@ -366,8 +366,8 @@ static int64_t video_pts(struct rec_mux *m, const struct rec_dp_frame *f)
         m->anchor_ext = m->ts_ext;
         m->anchor_pts = pts = wall;
     }
-    if (m->v_started && pts <= m->last_vpts)
-        pts = m->last_vpts + 1;
+    if (m->v_started && pts < m->last_vpts + 90) /* WebM counts in ms: at least 1 ms apart */
+        pts = m->last_vpts + 90;
     if (pts < 0)
         pts = 0;
     m->last_vpts = pts;
@@ -417,7 +417,8 @@ static void clock_at(struct rec_mux *m, int64_t t_ms)
 static void key_requests(struct rec_mux *m)
 {
     bool waiting = m->dp->have_seq && m->dp->need_key;
-    bool hls_due = m->hls && !m->tc && m->vcodec == VPX_VP9 && m->now - m->last_key_seen >= m->seg_ms;
+    bool hls_due = m->hls && !m->tc && m->vcodec == VPX_VP9 &&
+                   m->now - m->last_key_seen >= m->seg_ms;
     if ((waiting || hls_due) && m->now - m->last_key_req >= KEY_RETRY_MS) {
         m->want_key = true;
         m->last_key_req = m->now;

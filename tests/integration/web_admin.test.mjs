@@ -222,6 +222,29 @@ test('units and sites: states, and a provisioning link that signs a room PC in',
   const err = await old.waitFor('error');
   assert.equal(err.code, 'bad_credentials');
   old.close();
+
+  // Last seen: the room PC that just left, another room that came and went, a room online
+  // now, a room that never connected.
+  const visitor = new Site(`ws://127.0.0.1:${srv.port}/ws`, srv.byUnit['30307'], { reconnect: false });
+  visitor.connect();
+  await visitor.waitFor('signedin');
+  visitor.close();
+  await admin.reload();
+  await admin.waitForSelector('table.sites tbody tr');
+  const seen = (unit) => `table.sites tr[data-site="${srv.byUnit[unit].site}"] td.seen`;
+  await until(async () => /vừa xong/.test(await admin.textContent(seen('30310'))), 15000, 'last seen of the room PC');
+  assert.match(await state('30310'), /Ngoại tuyến/);
+  const when = Number(await admin.getAttribute(`${seen('30310')} [data-seen]`, 'data-seen'));
+  assert.ok(Date.now() - when < 60000, `last seen ${when}`);
+  assert.match(await admin.getAttribute(`${seen('30310')} [data-seen]`, 'title'), /^\d\d:\d\d \d\d\/\d\d\/\d{4}$/);
+  await until(async () => /vừa xong/.test(await admin.textContent(seen('30307'))), 15000, 'last seen of the visitor');
+  assert.equal(await admin.textContent(seen('30280')), 'Hiện tại');
+  assert.equal(await admin.textContent(seen('30313')), 'Chưa kết nối');
+  await admin.click('.tabs [data-tab="offline"]'); // the offline rooms, the visitor first
+  await admin.waitForSelector(`table.sites tr[data-site="${srv.byUnit['30280'].site}"]`, { state: 'detached' });
+  await shot(admin, 'admin-sites-seen');
+  await clean(admin, 'admin-sites-seen');
+  await admin.click('.tabs [data-tab="all"]');
 });
 
 test('monitoring: real samples with the alarm, the charts, and a clear no-data state', { timeout: 60000 }, async () => {
@@ -305,6 +328,7 @@ test('switching the language changes every visible string', { timeout: 120000 },
     ['scheduled', `/conferences/${conf.training}`, '.conf-head'],
     ['sites', '/sites/883', 'table.sites'],
     ['monitoring', '/monitoring/89', '#mon-main[data-state]'],
+    ['recordings', '/recordings', '#page .empty-state, table.recs'],
     ['audit', '/audit', 'table.audit'],
     ['status', '/status', '#workers'],
   ];

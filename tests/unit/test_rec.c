@@ -256,6 +256,7 @@ struct av_plan {
     int switch_ms;            /* second source from switch_ms (<0: never) */
     int drop_frame;           /* frame losing its 2nd packet, keyframe 5 frames later; -1 none */
     int key_every;            /* frames between forced keyframes, 0: none */
+    int video_from_ms;        /* no video before */
     int pace_us;              /* sleep per 10 ms of media (0: none) */
     bool realtime;            /* push at t0 + media time on the wall clock */
     int64_t t0;
@@ -270,7 +271,8 @@ static void sleep_until(int64_t ms)
 /* 440 Hz audio every 20 ms, 30 fps video from a then b, arrival times t0 + media time. */
 static void feed_av(struct feed *f, struct enc *a, struct enc *b, const struct av_plan *p)
 {
-    int frame = (p->start_ms * 3 + 99) / 100;
+    int from = p->start_ms > p->video_from_ms ? p->start_ms : p->video_from_ms;
+    int frame = (from * 3 + 99) / 100;
     if (p->start_ms == 0)
         f->key_in = 0;
     for (int ms = p->start_ms; ms < p->total_ms; ms += 10) {
@@ -304,7 +306,9 @@ struct rb {
     double duration;          /* container's, seconds */
     int v_frames, errors;
     int sizes[4][2], n_sizes; /* distinct decoded sizes, in order */
-    double v_end;             /* pts of the last decoded video frame, seconds */
+    double v_first, v_end;    /* pts of the first and last decoded video frames, seconds */
+    int v_pkts;
+    bool first_v_key;         /* the first video packet is a keyframe */
     float *pcm;               /* decoded audio, mono */
     size_t pcm_n, pcm_cap;
 };
@@ -314,8 +318,9 @@ static void take_frame(struct rb *o, AVCodecContext *c, AVFrame *fr, AVRational 
     if (fr->decode_error_flags)
         o->errors++;
     if (c->codec_type == AVMEDIA_TYPE_VIDEO) {
-        o->v_frames++;
         o->v_end = fr->best_effort_timestamp * av_q2d(tb);
+        if (!o->v_frames++)
+            o->v_first = o->v_end;
         if (!o->n_sizes || o->sizes[o->n_sizes - 1][0] != fr->width) {
             assert_true(o->n_sizes < 4);
             o->sizes[o->n_sizes][0] = fr->width, o->sizes[o->n_sizes++][1] = fr->height;
@@ -373,6 +378,9 @@ static void read_back(const char *url, struct rb *o)
     AVPacket *p = av_packet_alloc();
     AVFrame *fr = av_frame_alloc();
     while (av_read_frame(fc, p) >= 0) {
+        if (fc->streams[p->stream_index]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
+            !o->v_pkts++)
+            o->first_v_key = p->flags & AV_PKT_FLAG_KEY;
         decode(o, dec[p->stream_index], p, fr, fc->streams[p->stream_index]->time_base);
         av_packet_unref(p);
     }
@@ -459,6 +467,7 @@ static int check_av(const char *url, double secs, enum AVCodecID vcodec, int min
     assert_int_equal(o.n_video, 1);
     assert_int_equal(o.vcodec, vcodec);
     assert_int_equal(o.errors, 0);
+    assert_true(o.first_v_key);
     if (secs > 0)
         assert_true(fabs(o.duration - secs) <= 0.2);
     assert_true(o.n_sizes >= min_sizes);
@@ -518,8 +527,9 @@ static void test_record_vp8_switch_loss(void **state)
     assert_int_equal(pclose(ff), 0);
 }
 
-/* VP9 with 3 spatial layers (640x360 on top), then a plain VP9 source at 320x240: one frame
- * per picture at the top layer's size (the lower layers are hidden). */
+/* VP9 with 3 spatial layers (640x360 on top) from 0.5 s, then a plain VP9 source at 320x240:
+ * one frame per picture at the top layer's size (the lower layers are hidden); the file
+ * starts with audio alone. */
 static void test_record_vp9_svc_switch(void **state)
 {
     (void)state;
@@ -530,7 +540,7 @@ static void test_record_vp9_svc_switch(void **state)
     enc_open(&a, VPX_VP9, 640, 360, 3);
     enc_open(&b, VPX_VP9, 320, 240, 1);
     struct av_plan p = { .total_ms = 5000, .switch_ms = 2500, .drop_frame = 40, .pace_us = 1000,
-                         .t0 = now_ms() };
+                         .video_from_ms = 500, .t0 = now_ms() };
     feed_av(&f, &a, &b, &p);
     struct rec_status st = wait_written(f.r, 4900);
     rec_stop(f.r);
@@ -543,11 +553,12 @@ static void test_record_vp9_svc_switch(void **state)
     free(o2.pcm);
     assert_int_equal(o2.track_w, 640);         /* the top layer of the first keyframe */
     assert_int_equal(o2.track_h, 360);
+    assert_true(o2.v_first >= 0.49 && o2.v_first <= 0.55);   /* on the audio clock */
     assert_int_equal(o2.sizes[0][0], 640);
     assert_int_equal(o2.sizes[0][1], 360);
     assert_int_equal(o2.sizes[1][0], 320);
     int frames = check_av(path, 5.0, AV_CODEC_ID_VP9, 2);
-    assert_true(frames >= 140 && frames <= 145);
+    assert_true(frames >= 130 && frames <= 135);   /* 135 pictures from 0.5 s, 5 lost */
 }
 
 /* No video at all, and one second without audio: an audio-only file with silence there. */

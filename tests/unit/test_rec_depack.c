@@ -33,7 +33,8 @@ static size_t mk_vp8(uint8_t *b, uint16_t seq, uint32_t ts, bool marker, bool st
     static const uint8_t kf[10] = { 0x00, 0, 0, 0x9D, 0x01, 0x2A, 64, 1, 180, 0 };
     b[0] = 0x80, b[1] = (uint8_t)((marker ? 0x80 : 0) | 96);
     b[2] = (uint8_t)(seq >> 8), b[3] = (uint8_t)seq;
-    b[4] = (uint8_t)(ts >> 24), b[5] = (uint8_t)(ts >> 16), b[6] = (uint8_t)(ts >> 8), b[7] = (uint8_t)ts;
+    for (int i = 0; i < 4; i++)
+        b[4 + i] = (uint8_t)(ts >> (24 - 8 * i));
     b[8] = b[9] = b[10] = b[11] = 7;
     b[12] = start ? 0x90 : 0x80;
     b[13] = 0x80;

@@ -10,6 +10,7 @@ import conference from './pages/conference.js';
 import sites from './pages/sites.js';
 import monitoring from './pages/monitoring.js';
 import audit from './pages/audit.js';
+import recordings from './pages/recordings.js';
 import status from './pages/status.js';
 
 const ROLES = { viewer: 1, operator: 2, admin: 3 };
@@ -29,6 +30,7 @@ const ROUTES = [
   [/^\/conferences$/, conferences, () => ({})],
   [/^\/sites(?:\/([\w-]+))?$/, sites, (m) => ({ unit: m[1] })],
   [/^\/monitoring(?:\/([\w-]+))?$/, monitoring, (m) => ({ unit: m[1] })],
+  [/^\/recordings(?:\?conference=(\d+))?$/, recordings, (m) => ({ conference: m[1] })],
   [/^\/audit$/, audit, () => ({})],
   [/^\/status$/, status, () => ({})],
 ];
@@ -37,6 +39,7 @@ const NAV = [
   ['#/conferences', 'video', 'nav.conferences', 'viewer'],
   ['#/sites', 'tree', 'nav.sites', 'viewer'],
   ['#/monitoring', 'chart', 'nav.monitoring', 'viewer'],
+  ['#/recordings', 'record', 'nav.recordings', 'viewer'],
   ['#/audit', 'list', 'nav.audit', 'admin'],
   ['#/status', 'server', 'nav.status', 'viewer'],
 ];

@@ -158,11 +158,14 @@ export function render(S, actions) {
 function renderTop(S) {
   const c = $('#top-center');
   $('#top-sub').textContent = S.site ? S.site.name : t('room.product');
+  // Everyone in the room must know when the meeting is recorded.
+  const rec = S.screen === 'meeting' && S.conf?.recording
+    ? h('span', { class: 'pill rec', id: 'rec-badge', title: t('room.rec.title') }, h('span', { class: 'dot' }), t('room.rec')) : null;
   if (S.screen === 'meeting' && S.conf && (S.conn !== 'signedin' || S.rejoinAt)) {
-    replace(c, h('span', { class: 'pill warn' }, t('room.media.lost')), h('span', { class: 'top-title', title: S.conf.title }, S.conf.title));
+    replace(c, h('span', { class: 'pill warn' }, t('room.media.lost')), h('span', { class: 'top-title', title: S.conf.title }, S.conf.title), rec);
   } else if (S.screen === 'meeting' && S.conf) {
     replace(c, h('span', { class: 'pill live' }, h('span', { class: 'dot' }), t('room.live')),
-      h('span', { class: 'top-title', title: S.conf.title }, S.conf.title));
+      h('span', { class: 'top-title', title: S.conf.title }, S.conf.title), rec);
   } else if (S.screen === 'meeting') {
     replace(c, h('span', { class: 'pill warn' }, t('room.joining')), h('span', { class: 'top-title' }, S.invite?.title || ''));
   } else replace(c);
@@ -209,13 +212,14 @@ function renderIdle(S, actions) {
       h('button', { type: 'button', class: 'btn primary big', id: 'btn-rejoin', onclick: () => actions.rejoin() }, icon('signin'), t('room.next.join'))));
   } else if (S.next) {
     const n = S.next;
-    next.push(h('div', { class: 'next-box' }, h('div', { class: 'eyebrow' }, t('room.next.title')), h('h2', {}, n.title),
+    next.push(h('div', { class: 'next-box', id: 'next-conf', 'data-conf': n.id }, h('div', { class: 'eyebrow' }, t('room.next.title')), h('h2', { id: 'next-title' }, n.title),
+      n.host_unit_name ? h('div', { class: 'next-host muted', id: 'next-host' }, icon('tree'), t('room.next.host', { name: n.host_unit_name })) : null,
       h('div', { class: 'next-when' }, icon('calendar'), n.start_at ? fmtDateTime(n.start_at) : t('room.next.permanent'),
         n.start_at ? h('span', { class: 'pill info', id: 'next-rel' }, fmtRelative(n.start_at)) : null),
       n.end_at ? h('div', { class: 'next-when muted' }, icon('clock'), t('room.next.until', { time: fmtTime(n.end_at) })) : null,
       h('p', { class: 'muted' }, t('room.next.auto'))));
   } else {
-    next.push(h('div', { class: 'next-box empty' }, icon('calendar', 'big'), h('h2', {}, t('room.next.none')), h('p', { class: 'muted' }, t('room.next.auto'))));
+    next.push(h('div', { class: 'next-box empty', id: 'next-conf' }, icon('calendar', 'big'), h('h2', {}, t('room.next.none')), h('p', { class: 'muted' }, t('room.next.auto'))));
   }
   next.push(h('ol', { class: 'howto' }, ['room.howto.1', 'room.howto.2', 'room.howto.3'].map((k) => h('li', {}, t(k)))));
   replace($('#next-panel'), next);

@@ -1,12 +1,14 @@
 // One conference. While it is live, the operator's console: the roster with audio meters,
 // speaking highlight and per-site link quality; the request-to-speak queue; the main-view
 // mode; roll call with its running results; mute, lock, remove. At any time: its details,
-// attendance and roll-call results with their CSV exports. Live data comes from the events
+// attendance and roll-call results with their CSV exports; recording and live streaming
+// (with the REC clock) and the conference's recordings. Live data comes from the events
 // socket (watch), actions go through POST /conferences/{id}/control.
 import { t, fmtNum, fmtPct, fmtDateTime, fmtDuration } from '../../i18n.js';
 import { h, icon, replace, initials, hue } from '../../ui.js';
 import { get, post, errorText, Events, unitName, ref, loadUnits } from '../api.js';
 import { confPill, scheduleText, empty, table, tabs, statCard, startConference, endConference, levelFraction, download } from './common.js';
+import { clockText, sizeText, recordingTable, tickLengths } from './recordings.js';
 
 export default {
   name: 'conference',
@@ -17,6 +19,7 @@ export default {
     const S = {
       conf: null, live: null, roster: new Map(), levels: {}, quality: {}, results: {},
       tab: 'control', filter: 'all', search: '', sock: 'connecting', attendance: null, watchedAt: Date.now(),
+      recordings: [], stopping: {}, // stopping: {recording, streaming} asked to stop, not stopped yet
     };
     window.adminConference = S; // the browser tests read it
     const op = ctx.can('operator');
@@ -24,7 +27,6 @@ export default {
     const head = h('div', { class: 'conf-head card pad' });
     const tabBar = h('div', { class: 'conf-tabs' });
     const body = h('div', { class: 'conf-body' });
-    el.append(head, tabBar, body);
 
     async function loadConf() {
       const r = await get(`/conferences/${id}`);
@@ -36,6 +38,7 @@ export default {
     }
     if (!await loadConf()) return null;
     await loadResults();
+    el.append(head, tabBar, body); // drawn in this same task (drawAll below): never shown empty
 
     // ---- live data
     const ev = new Events(onEvent, (open) => { S.sock = open ? 'open' : 'closed'; drawHead(); });
@@ -73,10 +76,31 @@ export default {
       } else if (m.type === 'ended') {
         S.live = null;
         ctx.toast(t('live.toast.ended'), 'ok');
-        loadConf().then(() => { loadResults(); drawAll(); });
+        loadConf().then(() => { loadResults(); drawAll(); loadRecordings(); });
+      } else if (m.type === 'recording' || m.type === 'streaming') {
+        onRecEvent(m);
       } else if (m.type === 'error' && m.id === 'w') {
         ctx.toast(errorText(m), 'bad');
       }
+    }
+
+    // Started, stopping, stopped or failed; the new live state follows as `conference`.
+    function onRecEvent(m) {
+      const key = m.type === 'recording' ? 'rec' : 'stream';
+      if (m.state === 'failed') ctx.toast(t(`live.${key}.toast.failed`, { error: m.error || t('err.io_error') }), 'bad');
+      else if (m.state === 'started' || m.state === 'stopped') ctx.toast(t(`live.${key}.toast.${m.state}`), 'ok');
+      S.stopping[m.type] = m.state === 'stopping';
+      if ((m.state === 'stopped' || m.state === 'failed') && S.live) S.live = { ...S.live, [m.type]: null };
+      drawLive();
+      if (m.type === 'recording' && m.state !== 'started') loadRecordings();
+    }
+
+    async function loadRecordings() {
+      const r = await get(`/recordings?conference=${id}`);
+      if (!r.ok) return;
+      const had = S.recordings.length;
+      S.recordings = r.json.recordings;
+      if (S.tab === 'attendance') { if (had !== S.recordings.length) drawAttendance(); } else drawRecList();
     }
 
     async function loadResults() {
@@ -107,8 +131,23 @@ export default {
       if (op && c.state !== 'live') btns.push(h('button', { type: 'button', class: 'btn primary', id: 'btn-start', onclick: async () => { if (await startConference(ctx, c)) { await loadConf(); ev.watch(id); drawAll(); } } }, icon('play'), t('conf.start')));
       if (op && c.state === 'scheduled') btns.push(h('a', { class: 'btn', href: `#/conferences/${id}/edit` }, t('conf.edit')));
       if (op && c.state === 'live') btns.push(h('button', { type: 'button', class: 'btn danger', id: 'btn-end', onclick: async () => { if (await endConference(ctx, c)) { await loadConf(); drawAll(); } } }, icon('stop'), t('conf.end')));
-      replace(head, h('div', { class: 'conf-title' }, h('div', { class: 'conf-title-row' }, h('h2', { title: c.title }, c.title), confPill(c.state)),
+      replace(head, h('div', { class: 'conf-title' }, h('div', { class: 'conf-title-row' }, h('h2', { title: c.title }, c.title), confPill(c.state), recBadges()),
         h('div', { class: 'conf-meta' }, meta)), h('div', { class: 'conf-btns' }, btns));
+    }
+
+    // The red REC with its running clock, and the live stream with its viewers.
+    function recBadges() {
+      const L = S.live || {};
+      return [L.recording ? h('span', { class: 'rec-badge', id: 'rec-indicator', title: t('live.rec.on') }, h('span', { class: 'rec-dot' }), t('live.rec.badge'),
+        h('span', { class: 'num rec-clock' }, recClock())) : null,
+      L.streaming ? h('span', { class: 'pill info nowrap', id: 'stream-indicator', title: t('live.stream.on') }, icon('broadcast', 'tiny'),
+        t('live.stream.badge', { n: L.streaming.viewers })) : null];
+    }
+    const recClock = () => clockText(S.live?.recording ? Date.now() - S.live.recording.started_at : 0);
+    function tickClock() {
+      const text = recClock();
+      for (const e of document.querySelectorAll('.rec-clock')) e.textContent = text;
+      tickLengths(body, S.recordings);
     }
 
     function drawTabs() {
@@ -139,12 +178,14 @@ export default {
     function drawIdle() {
       const c = S.conf;
       const text = c.state === 'ended' ? t('live.idle.ended', { time: fmtDateTime(c.ended_at) }) : c.start_at ? t('live.idle.scheduled', { time: fmtDateTime(c.start_at) }) : t('live.idle.permanent');
-      replace(body, h('section', { class: 'card pad' }, empty(c.state === 'ended' ? 'check' : 'calendar', t(`live.idle.title.${c.state}`), text,
-        op ? h('button', { type: 'button', class: 'btn primary', onclick: async () => { if (await startConference(ctx, c)) { await loadConf(); ev.watch(id); drawAll(); } } }, icon('play'), t('conf.start')) : null)));
+      replace(body, h('div', { class: 'idle-col' }, h('section', { class: 'card pad' }, empty(c.state === 'ended' ? 'check' : 'calendar', t(`live.idle.title.${c.state}`), text,
+        op ? h('button', { type: 'button', class: 'btn primary', onclick: async () => { if (await startConference(ctx, c)) { await loadConf(); ev.watch(id); drawAll(); } } }, icon('play'), t('conf.start')) : null)),
+      recSection()));
     }
 
     function drawLive() {
-      if (!S.live || S.tab !== 'control' || !rosterBody) { drawHead(); return; }
+      drawHead();
+      if (!S.live || S.tab !== 'control' || !rosterBody) return;
       drawFilter();
       const list = shownSites();
       const want = new Set(list.map((s) => s.site));
@@ -283,10 +324,12 @@ export default {
     function drawSide() {
       if (!sideEl || !S.live) return;
       const c = S.live;
-      const cards = [];
+      const cards = [recCard(c)];
       // What everyone sees, and how it is chosen.
       const modes = [['voice', 'voice_switching', 'volume'], ['lecture', 'lecture', 'lecture'], ['tour', 'tour_start', 'tour']];
-      const secs = h('input', { type: 'number', min: 2, max: 3600, value: 10, id: 'mode-seconds', class: 'secs', title: t('live.mode.seconds') });
+      // The side cards are redrawn on every event: what the operator typed lives in S.
+      const secs = h('input', { type: 'number', min: 2, max: 3600, value: S.modeSecs ?? 10, id: 'mode-seconds', class: 'secs', title: t('live.mode.seconds'),
+        oninput: (e) => { S.modeSecs = e.target.value; } });
       cards.push(h('section', { class: 'card pad side-card', id: 'card-view' }, h('h3', {}, icon('video'), t('live.view.title')),
         h('div', { class: 'now-main' }, h('div', { class: 'sub' }, t('live.view.main')), h('div', { class: 'strong ell', id: 'main-name', title: siteName(c.main) }, siteName(c.main)),
           c.mode === 'lecture' && c.chair_main !== c.main ? h('div', { class: 'sub ell' }, t('live.view.chairsees', { name: siteName(c.chair_main) })) : null,
@@ -311,7 +354,8 @@ export default {
       const res = Object.values(S.results);
       const count = (r) => res.filter((x) => x === r).length;
       const rc = c.rollcall;
-      const rcSecs = h('input', { type: 'number', min: 2, max: 3600, value: 15, id: 'rc-seconds', class: 'secs' });
+      const rcSecs = h('input', { type: 'number', min: 2, max: 3600, value: S.rcSecs ?? 15, id: 'rc-seconds', class: 'secs',
+        oninput: (e) => { S.rcSecs = e.target.value; } });
       cards.push(h('section', { class: 'card pad side-card', id: 'card-rollcall' }, h('h3', {}, icon('roll'), t('live.rc.title')),
         rc ? h('div', { class: 'rc-now' }, h('div', { class: 'sub' }, t('live.rc.calling', { i: rc.index + 1, n: rc.total })),
           h('div', { class: 'strong ell', id: 'rc-site' }, siteName(rc.site)),
@@ -342,6 +386,54 @@ export default {
       replace(sideEl, cards);
     }
 
+    // Recording and the live stream: their state and the buttons that start and stop them.
+    function recCard(c) {
+      const rec = c.recording, st = c.streaming;
+      const url = st ? new URL(st.url, location.href).href : '';
+      const copy = async () => { try { await navigator.clipboard.writeText(url); ctx.toast(t('live.stream.copied'), 'ok'); } catch { ctx.toast(url); } };
+      return h('section', { class: 'card pad side-card', id: 'card-rec' }, h('h3', {}, icon('record'), t('live.rec.title')),
+        h('div', { class: 'rec-block' },
+          rec ? h('div', { class: 'rec-now', id: 'rec-now' }, h('span', { class: 'rec-dot' }), h('span', { class: 'strong' }, t('live.rec.now')),
+            h('span', { class: 'num rec-clock' }, recClock()), rec.bytes >= 1e5 ? h('span', { class: 'sub num', title: t('live.rec.size') }, sizeText(rec.bytes)) : null)
+            : h('div', { class: 'sub' }, t('live.rec.off')),
+          recButton('recording', 'btn-rec', 'record', 'live.rec')),
+        h('div', { class: 'rec-block' },
+          st ? h('div', { class: 'stream-now', id: 'stream-now' }, h('div', { class: 'strong' }, icon('broadcast', 'tiny'), t('live.stream.now')),
+            h('div', { class: 'sub num', id: 'stream-viewers' }, t('live.stream.viewers', { n: st.viewers, max: st.max_viewers })),
+            h('div', { class: 'stream-link' }, h('a', { href: url, target: '_blank', rel: 'noopener', class: 'mono ell', id: 'stream-url', title: url }, url),
+              h('button', { type: 'button', class: 'icon-btn', title: t('live.stream.copy'), 'aria-label': t('live.stream.copy'), onclick: copy }, icon('copy'))))
+            : h('div', { class: 'sub' }, t('live.stream.off')),
+          recButton('streaming', 'btn-stream', 'broadcast', 'live.stream')));
+    }
+    // Start, or stop (then "stopping…" until the server says it has).
+    function recButton(what, bid, ic, key) {
+      const on = !!S.live[what], stopping = on && S.stopping[what];
+      const verb = what === 'recording' ? 'record' : 'stream';
+      return h('button', { type: 'button', class: `btn ${on ? 'danger' : ''}`, id: bid, disabled: !op || stopping,
+        onclick: async (e) => {
+          e.currentTarget.disabled = true;
+          const ok = await control({ action: `${verb}_${on ? 'stop' : 'start'}` });
+          if (ok && on && S.live?.[what]) S.stopping[what] = true;
+          drawSide();
+        } }, icon(stopping ? 'clock' : on ? 'stop' : ic), t(`${key}.${stopping ? 'stopping' : on ? 'stop' : 'start'}`));
+    }
+
+    // The conference's recordings, under its overview or its attendance.
+    let recBox = null;
+    function drawRecList() {
+      if (!recBox || !recBox.isConnected) return;
+      const list = S.recordings;
+      replace(recBox, !list.length ? null : [h('div', { class: 'card-head rec-head' }, h('h2', {}, t('live.rec.list', { n: list.length })),
+        h('a', { class: 'btn small', href: `#/recordings?conference=${id}` }, t('live.rec.all'))),
+      recordingTable(list, ctx, { withConf: false, changed: loadRecordings })]);
+      recBox.hidden = !list.length;
+    }
+    function recSection() {
+      recBox = h('section', { class: 'card flush rec-card', id: 'conf-recs', hidden: true });
+      drawRecList();
+      return recBox;
+    }
+
     // ---- attendance
     async function drawAttendance() {
       const r = await get(`/conferences/${id}/attendance`);
@@ -363,18 +455,22 @@ export default {
       const scroll = body.querySelector('.att-scroll')?.scrollTop || 0;
       replace(body, h('div', { class: 'att' }, h('div', { class: 'att-top' }, stats, h('div', { class: 'att-btns' },
         download(`/api/v1/conferences/${id}/attendance?format=csv`, t('att.csv'), 'btn-att-csv'),
-        download(`/api/v1/conferences/${id}/rollcall?format=csv`, t('att.rccsv'), 'btn-rc-csv'))),
+        download(`/api/v1/conferences/${id}/rollcall?format=csv`, t('att.rccsv'), 'btn-rc-csv'),
+        S.recordings.length ? h('a', { class: 'btn', href: `#/recordings?conference=${id}`, id: 'btn-att-recs' }, icon('record'), t('att.recs', { n: S.recordings.length })) : null)),
       h('section', { class: 'card flush att-card' }, h('div', { class: 'att-scroll' }, table([{ label: t('att.col.site') }, { label: t('att.col.first') }, { label: t('att.col.last') },
         { label: t('att.col.joins'), cls: 'right' }, { label: t('att.col.time'), cls: 'right' }, { label: t('att.col.rollcall') }], trs, 'att-table')))));
       body.querySelector('.att-scroll').scrollTop = scroll;
     }
 
     drawAll();
+    loadRecordings();
     let ticks = 0;
     const timer = setInterval(() => {
       drawMeters();
+      tickClock();
       if (ticks % 3 === 0) drawQuality();
       if (++ticks % 5 === 0 && S.tab === 'attendance' && S.live) drawAttendance();
+      if (ticks % 5 === 0 && !S.live && S.recordings.some((x) => x.state === 'recording')) loadRecordings();
     }, 1000);
     const attTimer = setInterval(() => { if (S.tab === 'control' && S.live) loadResults().then(drawSideSoon); }, 15000);
     return () => { ev.close(); clearInterval(timer); clearInterval(attTimer); document.querySelector('.popmenu')?.remove(); };

@@ -1,6 +1,7 @@
 // Create or change a conference: title, host unit, which sites of its subtree it invites
 // (the whole subtree, one level, or units picked in a tree), a schedule or none, the chair
-// site and an optional PIN. The invited count is worked out here as the server will.
+// site, an optional PIN, and whether it is recorded and streamed live whenever it runs. The
+// invited count is worked out here as the server will.
 import { t, fmtNum } from '../../i18n.js';
 import { h, icon, replace } from '../../ui.js';
 import { get, post, patch, errorText, ref, loadUnits, loadSites, subtree, unitName } from '../api.js';
@@ -39,6 +40,8 @@ export default {
     const host = h('select', { id: 'cf-host', disabled: !!conf, onchange: () => { st.host = host.value; st.picked = new Set(); st.chair = null; draw(); } },
       hosts.map((u) => h('option', { value: u.id, selected: u.id === st.host }, `${'\u2003'.repeat(Math.max(0, u.level - (ref.units.get(ref.roots[0])?.level || 1)))}${u.name}`)));
     const pin = h('input', { id: 'cf-pin', inputmode: 'numeric', maxlength: 12, placeholder: t('cform.pin.ph'), autocomplete: 'off' });
+    const record = h('input', { type: 'checkbox', id: 'cf-record', checked: !!conf?.record });
+    const stream = h('input', { type: 'checkbox', id: 'cf-stream', checked: !!conf?.stream });
     const day = h('input', { type: 'date', id: 'cf-day' });
     const from = h('input', { type: 'time', id: 'cf-from' });
     const to = h('input', { type: 'time', id: 'cf-to' });
@@ -122,7 +125,7 @@ export default {
 
     async function save(startNow) {
       err.hidden = true;
-      const body = { title: title.value.trim(), invite: toRule(st), chair_site: st.chair };
+      const body = { title: title.value.trim(), invite: toRule(st), chair_site: st.chair, record: record.checked, stream: stream.checked };
       if (!conf) body.host_unit = st.host;
       if (st.scheduled) {
         const s = new Date(`${day.value}T${from.value}`), e = new Date(`${day.value}T${to.value}`);
@@ -150,11 +153,14 @@ export default {
         h('div', { class: 'cform-col' },
           h('section', { class: 'card pad' }, h('h2', {}, t('cform.general')),
             h('label', {}, h('span', {}, t('cform.title')), title),
-            h('label', {}, h('span', {}, t('cform.host')), host)),
+            h('label', {}, h('span', {}, t('cform.host')), host),
+            h('div', { class: 'check-row', id: 'cf-rec', title: t('cform.rec.hint') },
+              h('label', { class: 'check' }, record, h('span', {}, t('cform.rec.record'))),
+              h('label', { class: 'check' }, stream, h('span', {}, t('cform.rec.stream'))))),
           h('section', { class: 'card pad' }, h('h2', {}, t('cform.sched')), schedBox),
           h('section', { class: 'card pad' }, h('h2', {}, t('cform.chairpin')),
-            h('label', {}, h('span', {}, t('cform.chair')), chairSel),
-            h('label', {}, h('span', {}, t('cform.pin')), pin))),
+            h('div', { class: 'pair' }, h('label', {}, h('span', {}, t('cform.chair')), chairSel),
+              h('label', {}, h('span', {}, t('cform.pin')), pin)))),
         h('section', { class: 'card pad cform-invite' }, h('div', { class: 'card-head' }, h('h2', {}, t('cform.invite')), countEl), inviteBox)),
       err,
       h('div', { class: 'form-foot' },

@@ -18,7 +18,7 @@ export default {
     if (!unit) { el.append(empty('tree', t('sites.nounits'), t('sites.nounits.text'))); return null; }
     for (const c of unitPath(unit).slice(0, -1)) open.add(c);
     if (ref.roots.length === 1) open.add(ref.roots[0]);
-    let inConf = new Map();    // site id -> conference {id, title}
+    let liveConfs = new Map(); // live conference id -> {id, title}, for the name of the one a site is in
     let search = '';
 
     const treeEl = h('div', { class: 'tree', id: 'unit-tree', role: 'tree' });
@@ -26,18 +26,19 @@ export default {
     const main = h('div', { class: 'sites-main' });
     el.append(h('div', { class: 'split' }, h('aside', { class: 'card tree-card' }, h('div', { class: 'tree-head' }, treeSearch), treeEl), main));
 
-    // Which sites are in a conference now: the rosters of the live conferences.
+    // The sites with their state (offline, idle, in_conference), and the live conferences'
+    // titles for the ones they are in.
     async function loadPresence() {
-      await loadSites(true);
-      const live = await get('/conferences?state=live');
-      const m = new Map();
-      for (const c of live.ok ? live.json.conferences : []) {
-        const r = await get(`/conferences/${c.id}/roster`);
-        for (const s of r.ok ? r.json.sites : []) if (s.status === 'joined') m.set(s.site, c);
-      }
-      inConf = m;
+      const [, live] = await Promise.all([loadSites(true), get('/conferences?state=live')]);
+      liveConfs = new Map((live.ok ? live.json.conferences : []).map((c) => [String(c.id), c]));
     }
-    const stateOf = (s) => (s.conference || inConf.has(s.id) ? 'conference' : s.online ? 'online' : 'offline');
+    const stateOf = (s) => (s.state === 'in_conference' ? 'conference' : s.online ? 'online' : 'offline');
+    // A conference hosted outside the account's scope is not listed: only its code shows.
+    const confLabel = (s) => {
+      const c = liveConfs.get(String(s.conference));
+      return c ? h('a', { class: 'sub block ell', href: `#/conferences/${c.id}`, title: c.title }, c.title)
+        : h('span', { class: 'sub block ell' }, t('sites.inconf', { id: s.conference }));
+    };
 
     function sitesUnder(code) {
       const units = new Set(subtree(code));
@@ -83,12 +84,11 @@ export default {
       const bar = h('div', { class: 'toolbar tight' }, tabs([['all', t('sites.f.all'), all.length], ['conference', t('site.state.conference'), st.conference],
         ['online', t('site.state.online'), st.online], ['offline', t('site.state.offline'), st.offline]], stateFilter, (k) => { stateFilter = k; drawMain(); }));
       const rows = list.map((s) => {
-        const c = inConf.get(s.id);
         const state = stateOf(s);
         return h('tr', { 'data-site': s.id },
           h('td', {}, h('div', { class: 'strong ell', title: s.name }, s.name), h('div', { class: 'sub ell' }, t('sites.code', { id: s.id }), ' · ', unitName(s.unit), ' · ', `${fmtNum(s.link_kbps)} kbit/s`)),
-          h('td', {}, sitePill(state), c ? h('a', { class: 'sub block ell', href: `#/conferences/${c.id}`, title: c.title }, c.title) : null),
-          h('td', { class: 'num' }, h('div', { class: 'ell' }, lastSeen(s, state))),
+          h('td', {}, sitePill(state), state === 'conference' && s.conference ? confLabel(s) : null),
+          h('td', { class: 'num seen' }, h('div', { class: 'ell' }, lastSeen(s, state))),
           h('td', { class: 'actions' }, ctx.can('admin') ? [
             h('button', { type: 'button', class: 'btn small', 'data-act': 'link', title: t('sites.newcred.title'), onclick: () => newCredential(s) }, icon('key'), t('sites.newcred')),
             h('button', { type: 'button', class: 'icon-btn', title: t('sites.edit'), 'aria-label': t('sites.edit'), onclick: () => editSite(s) }, icon('settings'))] : null));
@@ -101,8 +101,8 @@ export default {
 
     const lastSeen = (s, state) => {
       if (state !== 'offline') return h('span', { class: 'muted' }, t('sites.seen.now'));
-      if (s.last_seen) return h('span', { title: fmtDateTime(s.last_seen) }, fmtRelative(s.last_seen));
-      return h('span', { class: 'muted', title: t('sites.seen.unknown.title') }, t('sites.seen.unknown'));
+      if (s.last_seen) return h('span', { title: fmtDateTime(s.last_seen), 'data-seen': s.last_seen }, fmtRelative(s.last_seen));
+      return h('span', { class: 'muted', title: t('sites.seen.never.title') }, t('sites.seen.never'));
     };
 
     // The credential shown once, as a link the room PC opens to sign in by itself.
