@@ -8,7 +8,7 @@ PKGS=(
   build-essential pkg-config clang libclang-rt-14-dev llvm
   libsrtp2-dev libopus-dev libvpx-dev libavcodec-dev libavformat-dev libswscale-dev
   libwebsockets-dev libssl-dev libjansson-dev libsqlite3-dev libsodium-dev
-  libspeexdsp-dev libcmocka-dev ffmpeg
+  libspeexdsp-dev libcmocka-dev ffmpeg sqlite3
   chromium firefox-esr curl iproute2 procps
 )
 

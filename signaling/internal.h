@@ -47,7 +47,7 @@ struct conn {
     char *body;                /* owned */
     size_t body_len, body_off;
     bool headers_sent;
-    char send_file[320];       /* a handler asks http.c to stream this file instead of body */
+    char send_file[420];       /* a handler asks http.c to stream this file instead of body */
     const char *file_mime;     /* its type (static string) */
     char file_download[96];    /* a name: sent as an attachment; "" inline */
     /* a response waiting for the workers (e.g. /healthz pings) */

@@ -17,6 +17,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,6 +31,7 @@
 #define VIEWERS_MAX 1024
 #define HLS_SEGMENT_MS 2000
 #define HLS_LIST 6
+#define CLOSERS 32
 
 struct out {
     int64_t conf;
@@ -40,6 +42,7 @@ struct out {
     int worker;
     bool stopping;             /* CMD_REC_STOP sent */
     bool stop_pending;         /* CMD_REC_STOP could not be queued yet */
+    char hls_dir[CONFIG_STR + 64]; /* a stream's files (one directory per stream) */
     int64_t started_at, saved_at;
     char error[160];           /* why it stopped early, "" = it did not */
     struct rec_status last;
@@ -57,6 +60,8 @@ struct recorder {
     char dir[CONFIG_STR], live_dir[CONFIG_STR + 8];
     int64_t checked, swept;
     bool closing;              /* the server stops: no more messages */
+    pthread_t closers[CLOSERS]; /* threads finishing stopped recorders */
+    int nclosers;
     int64_t pending[64];       /* conferences that went live, to start automatically */
     int npending;
     struct viewer viewers[VIEWERS_MAX];
@@ -204,8 +209,9 @@ static const char *start_out(struct recorder *r, int64_t conf, bool stream, cons
     char path[CONFIG_STR + 100];
     struct rec_opts opts = {.hls_segment_ms = HLS_SEGMENT_MS, .hls_list_size = HLS_LIST, .header_wait_ms = 4000};
     if (stream) {
-        snprintf(path, sizeof path, "%s/%lld", r->live_dir, (long long)conf);
-        remove_dir(path);
+        snprintf(o->hls_dir, sizeof o->hls_dir, "%s/%lld-%lld", r->live_dir, (long long)conf,
+                 (long long)o->started_at);
+        snprintf(path, sizeof path, "%s", o->hls_dir);
         if (mkdirs(path) < 0)
             goto io_error;
         opts.hls_dir = path;
@@ -273,25 +279,69 @@ static void unlink_out(struct recorder *r, struct out *o)
         }
 }
 
+struct closer {
+    struct rec *rec;
+    char dir[CONFIG_STR + 64]; /* a stream's directory to remove after, "" none */
+};
+
+/* A stream's queue can take a while to drain (VP8 is transcoded for HLS): off the signaling
+ * thread. A recording (muxing only) is finished in place, so 'done' means complete. */
+static void *closer_main(void *arg)
+{
+    struct closer *c = arg;
+    rec_stop(c->rec);
+    if (c->dir[0])
+        remove_dir(c->dir);
+    free(c);
+    return NULL;
+}
+
+static void close_rec(struct recorder *r, struct rec *rec, const char *dir)
+{
+    struct closer *c = calloc(1, sizeof *c);
+    if (c) {
+        c->rec = rec;
+        snprintf(c->dir, sizeof c->dir, "%s", dir);
+    }
+    if (c && r->nclosers < CLOSERS && !r->closing &&
+        pthread_create(&r->closers[r->nclosers], NULL, closer_main, c) == 0) {
+        r->nclosers++;
+        return;
+    }
+    if (c)
+        closer_main(c); /* shutting down, or too many at once: here */
+    else
+        rec_stop(rec);
+}
+
+static void reap_closers(struct recorder *r, bool wait)
+{
+    for (int i = 0; i < r->nclosers;) {
+        if (wait ? pthread_join(r->closers[i], NULL) == 0 : pthread_tryjoin_np(r->closers[i], NULL) == 0)
+            r->closers[i] = r->closers[--r->nclosers];
+        else
+            i++;
+    }
+}
+
 /* The worker let go of it (or never took it): close the file and record the outcome. */
 static void finish_out(struct recorder *r, struct out *o)
 {
     rec_status(o->rec, &o->last);
     if (o->last.error && !o->error[0])
         snprintf(o->error, sizeof o->error, "%s", o->last.msg);
-    rec_stop(o->rec);
+    if (o->stream)
+        close_rec(r, o->rec, o->hls_dir);
+    else
+        rec_stop(o->rec);
     o->rec = NULL;
     ws_unplace_conf(r->sig, o->media);
     unlink_out(r, o);
-    if (o->stream) {
-        char path[CONFIG_STR + 40];
-        snprintf(path, sizeof path, "%s/%lld", r->live_dir, (long long)o->conf);
-        remove_dir(path);
-    } else {
+    if (!o->stream) {
         char file[64], path[CONFIG_STR + 80];
         recstore_file_name(o->conf, o->id, file, sizeof file);
         snprintf(path, sizeof path, "%s/%s", r->dir, file);
-        struct stat st;
+        struct stat st; /* the trailer (a few kB of index) may still be on its way */
         int64_t bytes = stat(path, &st) == 0 ? st.st_size : o->last.bytes;
         recstore_finish(db_of(r), o->id, o->error[0] ? "failed" : "done", o->error, store_now_ms(),
                         o->last.duration_ms, bytes);
@@ -471,6 +521,7 @@ void recorder_tick(struct recorder *r, int64_t now)
     for (int i = 0; i < r->npending; i++)
         start_auto(r, r->pending[i]);
     r->npending = 0;
+    reap_closers(r, false);
     if (now - r->checked < CHECK_MS)
         return;
     r->checked = now;
@@ -542,7 +593,7 @@ int recorder_http_live(struct conn *c)
         http_error(c, 503, "too_many_viewers", "the live stream has as many viewers as it may; try again later");
         return 0;
     }
-    snprintf(c->send_file, sizeof c->send_file, "%s/%lld/%s", r->live_dir, conf, file);
+    snprintf(c->send_file, sizeof c->send_file, "%s/%s", o->hls_dir, file);
     struct stat st;
     if (stat(c->send_file, &st) < 0 || !S_ISREG(st.st_mode)) {
         c->send_file[0] = 0;
@@ -580,11 +631,20 @@ struct recorder *recorder_new(struct signaling *sig, char *err, size_t errlen)
         free(r);
         return NULL;
     }
+    DIR *d = opendir(r->live_dir); /* streams of a server that died */
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (e->d_name[0] != '.') {
+            char sub[CONFIG_STR + 300];
+            snprintf(sub, sizeof sub, "%s/%s", r->live_dir, e->d_name);
+            remove_dir(sub);
+        }
+    if (d)
+        closedir(d);
     int n = recstore_interrupted(&sig->srv->db);
     if (n > 0)
         log_warn("recorder", "%d recording%s interrupted by the last stop; what was written is kept", n,
                  n == 1 ? " was" : "s were");
-    r->swept = store_now_ms() - SWEEP_MS + 60000; /* the first sweep a minute after the start */
+    r->swept = 0; /* the first sweep at the first tick, then hourly */
     return r;
 }
 
@@ -593,6 +653,7 @@ void recorder_free(struct recorder *r)
     if (!r)
         return;
     r->closing = true;
+    reap_closers(r, true);
     while (r->outs) { /* the workers have stopped: nobody pushes into these any more */
         struct out *o = r->outs;
         o->stopping = true;

@@ -150,7 +150,7 @@ test('a 20-second conference is recorded and streamed live; each talker in its w
     assert.ok(list[0].bytes > 100000, `size ${list[0].bytes}`);
     assert.ok(Math.abs(list[0].duration_ms - 20000) < 1500, `duration ${list[0].duration_ms}`);
     assert.equal((await fetch(url)).status, 404, 'the stream is gone');
-    assert.equal(readdirSync(path.join(srv.dir, 'recordings', 'live')).length, 0, 'HLS files removed');
+    await until(() => readdirSync(path.join(srv.dir, 'recordings', 'live')).length === 0, 10000, 'HLS files removed');
 
     // The file, as an admin downloads it.
     const file = path.join(srv.dir, 'download.webm');
@@ -266,6 +266,36 @@ test('a full disk stops the recording with an event; the conference goes on', { 
     room?.load.kill('SIGTERM');
     const res = await stopServer(srv);
     spawnSync('umount', [dir]);
+    assert.equal(sanitizerReport(srv.stderr), null);
+    assert.equal(res.code, 0);
+  }
+});
+
+test('retention: finished recordings older than recording_retention_days go, with their files', { timeout: 60000 }, async () => {
+  let srv = await roomsServer();
+  const { dir } = srv;
+  try {
+    const conf = await srv.api.post('/conferences', { title: 'Họp cũ', host_unit: '883' });
+    const cid = conf.json.conference.id;
+    await stopServer(srv, 2000, { keepDir: true });
+    const day = 86400000, now = Date.now();
+    const rows = [[1, now - 40 * day, 'done'], [2, now - 10 * day, 'done'], [3, now - 50 * day, 'interrupted']];
+    mkdirSync(path.join(dir, 'recordings'), { recursive: true });
+    const sql = rows.map(([id, at, state]) => `INSERT INTO recordings(id, conference_id, host_unit, title, file, started_at, ended_at, duration_ms, bytes, state) VALUES (${id}, ${cid}, '883', 'Họp cũ', 'conference-${cid}-rec-${id}.webm', ${at - 60000}, ${at}, 60000, 5, '${state}');`).join('');
+    const r = spawnSync('sqlite3', [path.join(dir, 'mcu.db'), sql], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    for (const [id] of rows) writeFileSync(path.join(dir, 'recordings', `conference-${cid}-rec-${id}.webm`), 'webm!');
+    srv = await startServer({ dir, env: { MCU_ADMIN_PASSWORD: PASSWORD },
+      args: ['--units-file', UNITS, '--test-conferences', 'false', '--recording-retention-days', '30'] });
+    srv.api = new Api(srv.base);
+    await srv.api.login('admin', PASSWORD);
+    let list = [];
+    await until(async () => (list = (await srv.api.get('/recordings')).json.recordings).length === 1, 5000,
+      () => `only the recent one is left: ${JSON.stringify(list)}`);
+    assert.equal(list[0].id, 2);
+    assert.deepEqual(readdirSync(path.join(dir, 'recordings')).filter((f) => f.endsWith('.webm')), [`conference-${cid}-rec-2.webm`]);
+  } finally {
+    const res = await stopServer(srv);
     assert.equal(sanitizerReport(srv.stderr), null);
     assert.equal(res.code, 0);
   }

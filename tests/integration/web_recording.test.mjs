@@ -122,7 +122,10 @@ test('the conference form sets "record" and "stream automatically"', { timeout: 
 test('record and stream a live conference from its page; the recording is listed and downloads', { timeout: 120000 }, async () => {
   // The operator starts the conference from its page; the three rooms join.
   await go(admin, `/conferences/${cid}`, '#btn-start');
+  // The page has this conference loaded (not the last page's) before the click.
+  await admin.waitForFunction((id) => String(window.adminConference?.conf?.id) === String(id), cid);
   await admin.click('#btn-start');
+  await until(async () => (await srv.api.get(`/conferences/${cid}`)).json.conference.state === 'live', 15000, 'the conference is live');
   await admin.waitForSelector('#card-rec #btn-rec', { timeout: 15000 });
   await until(() => st.status?.media === 2, 30000, () => `mcu-load rooms in media: ${JSON.stringify(st.status)}`);
   await room.waitForFunction(() => window.room?.media === 'connected', null, { timeout: 30000 });

@@ -46,6 +46,7 @@ const NAV = [
 
 let cleanup = null;
 let current = null;
+let routeGen = 0;
 
 function navigate(hash) { if (location.hash === hash) route(); else location.hash = hash; }
 
@@ -61,12 +62,20 @@ async function route() {
   current = { page, params };
   ctx.crumbs = [];
   ctx.pageTitle = null;
-  const el = $('#page');
-  replace(el);
+  // A fresh #page for each route: a page still loading when the operator moves on finishes
+  // into the old, detached element, and its cleanup runs as soon as it returns.
+  const my = ++routeGen;
+  const old = $('#page'), el = old.cloneNode(false);
+  old.replaceWith(el);
   el.className = `page page-${page.name || 'x'}`;
   renderNav();
   renderCrumbs();
-  cleanup = await page.mount(el, params, ctx) || null;
+  const done = await page.mount(el, params, ctx) || null;
+  if (my !== routeGen) {
+    if (done) try { done(); } catch { /* gone */ }
+    return;
+  }
+  cleanup = done;
   renderCrumbs();
 }
 

@@ -421,7 +421,7 @@ export default {
     // The conference's recordings, under its overview or its attendance.
     let recBox = null;
     function drawRecList() {
-      if (!recBox || !recBox.isConnected) return;
+      if (!recBox) return; // (a new box is drawn before it is in the page: no isConnected check)
       const list = S.recordings;
       replace(recBox, !list.length ? null : [h('div', { class: 'card-head rec-head' }, h('h2', {}, t('live.rec.list', { n: list.length })),
         h('a', { class: 'btn small', href: `#/recordings?conference=${id}` }, t('live.rec.all'))),
