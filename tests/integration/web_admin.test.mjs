@@ -13,24 +13,14 @@ import path from 'node:path';
 import { stopServer, sanitizerReport } from './lib.mjs';
 import { Site, until, Api } from './rooms_lib.mjs';
 import { launchChromium } from './browser.mjs';
-import { provinceServer, provisioningLink, adminLogin, shot, layoutProblems, visibleTexts, foreignPatterns, foreignLeft,
-  speechWav, PASSWORD } from './web_lib.mjs';
-import { STRINGS } from '../../web/i18n.js';
+import { provinceServer, provisioningLink, adminLogin, shot, speechWav, assertCleanLayout, goAdmin, switchLanguageAndCheck } from './web_lib.mjs';
 
 let srv, browser, admin, chairRoom, wav;
 const bots = [];
 const conf = {};
 const errors = [];
 
-async function clean(page, name) {
-  const probs = await layoutProblems(page);
-  assert.deepEqual(probs, [], `${name}: ${probs.join('; ')}`);
-}
 
-async function go(page, route, ready) {
-  await page.goto(`${srv.base}/admin/#${route}`);
-  await page.waitForSelector(ready, { timeout: 15000 });
-}
 
 const at = (days, hh, mm) => { const d = new Date(); d.setDate(d.getDate() + days); d.setHours(hh, mm, 0, 0); return d.getTime(); };
 
@@ -112,7 +102,7 @@ test('sign-in, conferences list, a scheduled conference, the audit log and the s
   await admin.fill('#login-user', '');
   await admin.fill('#login-pass', '');
   await shot(admin, 'admin-login');
-  await clean(admin, 'admin-login');
+  await assertCleanLayout(admin, 'admin-login');
   await adminLogin(admin, srv);
 
   await admin.waitForSelector(`tr[data-conf="${conf.live}"]`);
@@ -120,19 +110,19 @@ test('sign-in, conferences list, a scheduled conference, the audit log and the s
   assert.equal(rows.length, 4);
   assert.match(rows[0], /Giao ban trực tuyến UBND tỉnh An Giang tuần 48.*Đang diễn ra/);
   await shot(admin, 'admin-conferences');
-  await clean(admin, 'admin-conferences');
+  await assertCleanLayout(admin, 'admin-conferences');
   await shot(admin, 'admin-conferences-1080', { width: 1920, height: 1080 });
-  await clean(admin, 'admin-conferences-1080');
+  await assertCleanLayout(admin, 'admin-conferences-1080');
   await admin.setViewportSize({ width: 1280, height: 720 });
 
   // A scheduled conference: when it starts, and its (empty) attendance.
-  await go(admin, `/conferences/${conf.training}`, '.conf-head');
+  await goAdmin(admin, srv, `/conferences/${conf.training}`, '.conf-head');
   assert.match(await admin.textContent('.conf-head'), /Có mã PIN/);
   assert.match(await admin.textContent('#page'), /Tự bắt đầu lúc/);
   await shot(admin, 'admin-conference-scheduled');
-  await clean(admin, 'admin-conference-scheduled');
+  await assertCleanLayout(admin, 'admin-conference-scheduled');
   // The earlier meeting: its attendance and roll call, exported.
-  await go(admin, `/conferences/${conf.ended}`, '.conf-head');
+  await goAdmin(admin, srv, `/conferences/${conf.ended}`, '.conf-head');
   await admin.click('[data-tab="attendance"]');
   await admin.waitForSelector('.att-table tbody tr');
   assert.equal(await admin.$$eval('.att-table tbody tr [data-rollcall="present"]', (x) => x.length), 11);
@@ -141,7 +131,7 @@ test('sign-in, conferences list, a scheduled conference, the audit log and the s
   assert.match(csv, /^site,name,unit,unit_name,first_join,last_leave,joins,seconds,rollcall\r\n/);
   assert.equal(csv.trim().split('\r\n').length, 13);
 
-  await go(admin, '/audit', 'table.audit tbody tr');
+  await goAdmin(admin, srv, '/audit', 'table.audit tbody tr');
   const audit = await admin.textContent('table.audit');
   assert.match(audit, /op\.longxuyen/);
   assert.match(audit, /Sai thông tin/);
@@ -150,16 +140,16 @@ test('sign-in, conferences list, a scheduled conference, the audit log and the s
   assert.ok((await admin.$$eval('table.audit tbody tr', (x) => x.map((r) => r.textContent))).every((r) => /auth\./.test(r)));
   await admin.selectOption('#audit-kind', 'all');
   await shot(admin, 'admin-audit');
-  await clean(admin, 'admin-audit');
+  await assertCleanLayout(admin, 'admin-audit');
 
-  await go(admin, '/status', '#workers tbody tr[data-worker="1"]');
+  await goAdmin(admin, srv, '/status', '#workers tbody tr[data-worker="1"]');
   assert.match(await admin.textContent('#overall'), /Hoạt động tốt/);
   await shot(admin, 'admin-status');
-  await clean(admin, 'admin-status');
+  await assertCleanLayout(admin, 'admin-status');
 });
 
 test('a conference made with the subtree selector invites what it showed', { timeout: 60000 }, async () => {
-  await go(admin, '/conferences/new', '#conf-form');
+  await goAdmin(admin, srv, '/conferences/new', '#conf-form');
   await admin.fill('#cf-title', 'Họp trực tuyến Thành phố Long Xuyên về công tác cải cách hành chính');
   await admin.selectOption('#cf-host', '883');
   assert.match(await admin.textContent('#cf-count'), /Sẽ mời 13 điểm cầu/);
@@ -179,7 +169,7 @@ test('a conference made with the subtree selector invites what it showed', { tim
   await admin.fill('#cf-to', '10:30');
   await admin.selectOption('#cf-chair', String(srv.byUnit['883'].site));
   await shot(admin, 'admin-conference-new');
-  await clean(admin, 'admin-conference-new');
+  await assertCleanLayout(admin, 'admin-conference-new');
   await admin.click('#cf-save');
   await admin.waitForURL(/#\/conferences\/\d+$/);
   const id = Number(admin.url().match(/(\d+)$/)[1]);
@@ -192,14 +182,14 @@ test('a conference made with the subtree selector invites what it showed', { tim
 });
 
 test('units and sites: states, and a provisioning link that signs a room PC in', { timeout: 60000 }, async () => {
-  await go(admin, '/sites/883', 'table.sites tbody tr');
+  await goAdmin(admin, srv, '/sites/883', 'table.sites tbody tr');
   const state = async (unit) => admin.textContent(`table.sites tr[data-site="${srv.byUnit[unit].site}"] .pill`);
   assert.match(await state('883'), /Đang họp/);
   assert.match(await state('30280'), /Trực tuyến, chờ/);
   assert.match(await state('30310'), /Ngoại tuyến/);
   assert.match(await admin.textContent('.tree-row.active'), /Thành phố Long Xuyên\s*6\/13/);
   await shot(admin, 'admin-sites');
-  await clean(admin, 'admin-sites');
+  await assertCleanLayout(admin, 'admin-sites');
 
   // A new credential for Xã Mỹ Khánh, handed over as a link: the room PC opens it.
   const target = srv.byUnit['30310'];
@@ -209,7 +199,7 @@ test('units and sites: states, and a provisioning link that signs a room PC in',
   const link = await admin.inputValue('#prov-link');
   assert.match(link, new RegExp(`/room/#site=${target.site}&secret=`));
   await shot(admin, 'admin-sites-link');
-  await clean(admin, 'admin-sites-link');
+  await assertCleanLayout(admin, 'admin-sites-link');
   await admin.keyboard.press('Escape');
   const pc = await browser.newPage();
   await pc.goto(link);
@@ -243,14 +233,14 @@ test('units and sites: states, and a provisioning link that signs a room PC in',
   await admin.click('.tabs [data-tab="offline"]'); // the offline rooms, the visitor first
   await admin.waitForSelector(`table.sites tr[data-site="${srv.byUnit['30280'].site}"]`, { state: 'detached' });
   await shot(admin, 'admin-sites-seen');
-  await clean(admin, 'admin-sites-seen');
+  await assertCleanLayout(admin, 'admin-sites-seen');
   await admin.click('.tabs [data-tab="all"]');
 });
 
 test('monitoring: real samples with the alarm, the charts, and a clear no-data state', { timeout: 60000 }, async () => {
   // Real samples, one a second here: the province room's link is over 90 %.
   await until(async () => (await srv.api.get('/monitoring/alarms')).json?.alarms?.some((a) => a.unit === '89'), 20000, 'an alarm for the province');
-  await go(admin, '/monitoring/89', '#mon-main[data-state]');
+  await goAdmin(admin, srv, '/monitoring/89', '#mon-main[data-state]');
   assert.equal(await admin.getAttribute('#mon-main', 'data-state'), 'data');
   assert.ok(await admin.$$eval('#mon-chart rect.col.alarm', (x) => x.length) > 0, 'alarm columns drawn');
   await admin.waitForSelector('#alarms:not([hidden])');
@@ -258,7 +248,7 @@ test('monitoring: real samples with the alarm, the charts, and a clear no-data s
   const csv = await admin.evaluate(async (u) => (await fetch(u)).text(), await admin.getAttribute('#mon-csv', 'href'));
   assert.match(csv, /^unit,t,time,kbps_in,kbps_out,capacity_kbps,utilisation,alarm\r\n89,/);
   await shot(admin, 'admin-monitoring');
-  await clean(admin, 'admin-monitoring');
+  await assertCleanLayout(admin, 'admin-monitoring');
 
   // The charts over a working day of 5-minute samples (served to this page by the test).
   const mon = await browser.newPage();
@@ -266,60 +256,45 @@ test('monitoring: real samples with the alarm, the charts, and a clear no-data s
   await mon.route('**/api/v1/monitoring/**', (route) => route.fulfill({ json: syntheticMonitoring(new URL(route.request().url())) }));
   await mon.setViewportSize({ width: 1280, height: 720 });
   await adminLogin(mon, srv);
-  await go(mon, '/monitoring/89', '#mon-main[data-state="data"]');
+  await goAdmin(mon, srv, '/monitoring/89', '#mon-main[data-state="data"]');
   await mon.waitForFunction(() => document.querySelectorAll('.mon-card svg.chart').length === 11);
   await shot(mon, 'admin-monitoring-charts');
-  await clean(mon, 'admin-monitoring-charts');
+  await assertCleanLayout(mon, 'admin-monitoring-charts');
   await shot(mon, 'admin-monitoring-charts-1080', { width: 1920, height: 1080 });
-  await clean(mon, 'admin-monitoring-charts-1080');
+  await assertCleanLayout(mon, 'admin-monitoring-charts-1080');
   // Without the monitoring routes: a clear "no data", nothing broken.
   await mon.unroute('**/api/v1/monitoring/**');
   await mon.route('**/api/v1/monitoring/**', (route) => route.fulfill({ status: 404, json: { error: { code: 'not_found', message: 'no such API endpoint' } } }));
   await mon.setViewportSize({ width: 1280, height: 720 });
-  await go(mon, '/monitoring/883', '#mon-main[data-state="nodata"]');
+  await goAdmin(mon, srv, '/monitoring/883', '#mon-main[data-state="nodata"]');
   assert.match(await mon.textContent('#mon-main'), /Chưa có số liệu giám sát/);
   await shot(mon, 'admin-monitoring-nodata');
-  await clean(mon, 'admin-monitoring-nodata');
+  await assertCleanLayout(mon, 'admin-monitoring-nodata');
   await mon.close();
 });
 
 test('the live console of a conference with raised hands and mute-all', { timeout: 60000 }, async () => {
-  await go(admin, `/conferences/${conf.live}`, `#roster tr[data-site="${srv.byUnit['89'].site}"].joined`);
+  await goAdmin(admin, srv, `/conferences/${conf.live}`, `#roster tr[data-site="${srv.byUnit['89'].site}"].joined`);
   await admin.waitForSelector('#hand-queue li', { timeout: 10000 });
   assert.equal(await admin.$$eval('#hand-queue li', (x) => x.length), 2);
   assert.match(await admin.textContent('#btn-muteall'), /Bật micro tất cả/);
   await admin.waitForSelector(`#roster tr[data-site="${srv.byUnit['89'].site}"] .q-rate`, { timeout: 10000 }); // quality figures came
   await shot(admin, 'admin-live-hands');
-  await clean(admin, 'admin-live-hands');
+  await assertCleanLayout(admin, 'admin-live-hands');
 });
 
 // Every string of `from` that `to` translates differently must be gone once `to` is chosen.
-async function switchAndCheck(page, name) {
-  for (const [to, from] of [['en', 'vi'], ['vi', 'en']]) {
-    await page.locator(`.lang-switch [data-lang="${to}"]:visible`).first().click();
-    await page.waitForFunction((l) => document.documentElement.lang === l, to);
-    await page.waitForTimeout(900);
-    const left = foreignLeft(await visibleTexts(page), PATTERNS[from]);
-    assert.deepEqual(left, [], `${name} in ${to}: ${left.join('; ')}`);
-    if (to === 'en') await shot(page, `en-${name}`);
-  }
-}
-const SKIP = new Set(['room.site.n']); // "Điểm cầu {id}" would match every site's name, which is data
-const PATTERNS = {
-  vi: foreignPatterns(STRINGS, 'vi', 'en').filter((p) => !SKIP.has(p.key)),
-  en: foreignPatterns(STRINGS, 'en', 'vi').filter((p) => !SKIP.has(p.key)),
-};
 
 test('switching the language changes every visible string', { timeout: 120000 }, async () => {
   const page = await browser.newPage();
   page.on('pageerror', (e) => errors.push(`lang: ${e.message}`));
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto(`${srv.base}/`);
-  await switchAndCheck(page, 'landing');
+  await switchLanguageAndCheck(page, 'landing');
   await page.context().clearCookies(); // signed out, to see the sign-in page
   await page.goto(`${srv.base}/admin/`);
   await page.waitForSelector('#login-form');
-  await switchAndCheck(page, 'admin-login');
+  await switchLanguageAndCheck(page, 'admin-login');
   await adminLogin(page, srv);
   const pages = [
     ['conferences', '/conferences', 'table.confs'],
@@ -333,13 +308,13 @@ test('switching the language changes every visible string', { timeout: 120000 },
     ['status', '/status', '#workers'],
   ];
   for (const [name, route, ready] of pages) {
-    await go(page, route, ready);
-    await switchAndCheck(page, `admin-${name}`);
+    await goAdmin(page, srv, route, ready);
+    await switchLanguageAndCheck(page, `admin-${name}`);
   }
-  await go(page, `/conferences/${conf.ended}`, '.conf-head');
+  await goAdmin(page, srv, `/conferences/${conf.ended}`, '.conf-head');
   await page.click('[data-tab="attendance"]');
   await page.waitForSelector('.att-table');
-  await switchAndCheck(page, 'admin-attendance');
+  await switchLanguageAndCheck(page, 'admin-attendance');
   await page.close();
 
   // The room client: sign-in, idle, and the chair's meeting screen.
@@ -349,12 +324,12 @@ test('switching the language changes every visible string', { timeout: 120000 },
   await room.evaluate(() => localStorage.removeItem('mcu.room.credential'));
   await room.reload();
   await room.waitForSelector('#signin-form');
-  await switchAndCheck(room, 'room-signin');
+  await switchLanguageAndCheck(room, 'room-signin');
   await room.goto(provisioningLink(srv, srv.byUnit['30313']));
   await room.waitForFunction(() => window.room?.conn === 'signedin' && window.room.stream);
-  await switchAndCheck(room, 'room-idle');
+  await switchLanguageAndCheck(room, 'room-idle');
   await room.close();
-  await switchAndCheck(chairRoom, 'room-chair');
+  await switchLanguageAndCheck(chairRoom, 'room-chair');
 });
 
 // A working day of 5-minute samples for a unit: quiet at night, two meetings a day, and a

@@ -8,13 +8,9 @@ import assert from 'node:assert/strict';
 import { stopServer, sanitizerReport } from './lib.mjs';
 import { roomsServer } from './rooms_lib.mjs';
 import { launchChromium } from './browser.mjs';
-import { provisioningLink, shot, layoutProblems, visibleTexts, foreignPatterns, foreignLeft } from './web_lib.mjs';
+import { provisioningLink, shot, visibleTexts, foreignPatterns, foreignLeft, assertCleanLayout } from './web_lib.mjs';
 import { STRINGS } from '../../web/i18n.js';
 
-async function clean(page, name) {
-  const probs = await layoutProblems(page);
-  assert.deepEqual(probs, [], `${name}: ${probs.join('; ')}`);
-}
 
 const at = (days, hh, mm) => { const d = new Date(); d.setDate(d.getDate() + days); d.setHours(hh, mm, 0, 0); return d.getTime(); };
 const two = (n) => String(n).padStart(2, '0');
@@ -46,7 +42,7 @@ test('the idle screen shows the next conference and follows the schedule', { tim
     assert.match(await room.textContent('#next-conf'), /Kết thúc lúc 11:30/);
     await room.waitForFunction(() => window.room.stream, null, { timeout: 10000 });
     await shot(room, 'room-idle-next');
-    await clean(room, 'room-idle-next');
+    await assertCleanLayout(room, 'room-idle-next');
 
     // In English: no Vietnamese string is left, and the date is in English order.
     const vi = foreignPatterns(STRINGS, 'vi', 'en').filter((p) => p.key !== 'room.site.n');
@@ -56,7 +52,7 @@ test('the idle screen shows the next conference and follows the schedule', { tim
     assert.match(await room.textContent('#next-conf .eyebrow'), /Next conference/);
     assert.deepEqual(foreignLeft(await visibleTexts(room), vi), []);
     await shot(room, 'en-room-idle-next');
-    await clean(room, 'en-room-idle-next');
+    await assertCleanLayout(room, 'en-room-idle-next');
     await room.locator('.lang-switch [data-lang="vi"]:visible').first().click();
     await room.waitForFunction(() => document.documentElement.lang === 'vi');
 
@@ -75,7 +71,7 @@ test('the idle screen shows the next conference and follows the schedule', { tim
     await room.waitForSelector('#next-conf.empty', { timeout: 5000 });
     assert.match(await room.textContent('#next-conf'), /Chưa có hội nghị nào được lên lịch/);
     await shot(room, 'room-idle-none');
-    await clean(room, 'room-idle-none');
+    await assertCleanLayout(room, 'room-idle-none');
     assert.deepEqual(errors, []);
   } finally {
     await browser.cleanup();

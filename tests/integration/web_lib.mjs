@@ -2,10 +2,12 @@
 // unit, browser pages for a meeting room and for the admin panel, screenshots into
 // build/screenshots/, and two checks that read the page as a person would: what text is
 // visible (for the language test) and what is cut off or overlapping (for the screenshots).
+import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './lib.mjs';
 import { roomsServer, PASSWORD } from './rooms_lib.mjs';
+import { STRINGS } from '../../web/i18n.js';
 
 export const SHOTS = process.env.MCU_SCREENSHOTS || path.join(ROOT, 'build', 'screenshots');
 export { PASSWORD };
@@ -200,5 +202,37 @@ export function pageLayoutProblems() {
       }
     }
     return [...new Set(probs)].slice(0, 25);
+  }
+}
+
+// Fails the test when the page has overlapping, cut-off or placeholder content.
+export async function assertCleanLayout(page, name) {
+  const probs = await layoutProblems(page);
+  assert.deepEqual(probs, [], `${name}: ${probs.join('; ')}`);
+}
+
+// Opens an admin panel route and waits for what shows it is drawn.
+export async function goAdmin(page, srv, route, ready) {
+  await page.goto(`${srv.base}/admin/#${route}`);
+  await page.waitForSelector(ready, { timeout: 15000 });
+}
+
+// "Điểm cầu {id}" would match every site's name, which is data.
+const SKIP_KEYS = new Set(['room.site.n']);
+const LANG_PATTERNS = {
+  vi: foreignPatterns(STRINGS, 'vi', 'en').filter((p) => !SKIP_KEYS.has(p.key)),
+  en: foreignPatterns(STRINGS, 'en', 'vi').filter((p) => !SKIP_KEYS.has(p.key)),
+};
+
+// Switches the page to English and back: no string of the other language may be left
+// visible either way. Saves the English screenshot as en-<name>.
+export async function switchLanguageAndCheck(page, name) {
+  for (const [to, from] of [['en', 'vi'], ['vi', 'en']]) {
+    await page.locator(`.lang-switch [data-lang="${to}"]:visible`).first().click();
+    await page.waitForFunction((l) => document.documentElement.lang === l, to);
+    await page.waitForTimeout(900);
+    const left = foreignLeft(await visibleTexts(page), LANG_PATTERNS[from]);
+    assert.deepEqual(left, [], `${name} in ${to}: ${left.join('; ')}`);
+    if (to === 'en') await shot(page, `en-${name}`);
   }
 }

@@ -16,8 +16,7 @@ import readline from 'node:readline';
 import { ROOT, stopServer, sanitizerReport } from './lib.mjs';
 import { roomsServer, until } from './rooms_lib.mjs';
 import { launchChromium } from './browser.mjs';
-import { provisioningLink, adminLogin, shot, layoutProblems, visibleTexts, foreignPatterns, foreignLeft, speechWav } from './web_lib.mjs';
-import { STRINGS } from '../../web/i18n.js';
+import { provisioningLink, adminLogin, shot, speechWav, assertCleanLayout, goAdmin, switchLanguageAndCheck } from './web_lib.mjs';
 
 const LOAD_BIN = process.env.MCU_LOAD_BIN || path.join(ROOT, 'build/mcu-load');
 const TITLE = 'Giao ban trực tuyến Thành phố Long Xuyên về chuyển đổi số';
@@ -27,30 +26,10 @@ const creds = {};
 const st = { status: null, err: '' };
 const errors = [];
 
-async function clean(page, name) {
-  const probs = await layoutProblems(page);
-  assert.deepEqual(probs, [], `${name}: ${probs.join('; ')}`);
-}
 
-async function go(page, route, ready) {
-  await page.goto(`${srv.base}/admin/#${route}`);
-  await page.waitForSelector(ready, { timeout: 15000 });
-}
 
-const PATTERNS = { vi: foreignPatterns(STRINGS, 'vi', 'en').filter((p) => p.key !== 'room.site.n'),
-  en: foreignPatterns(STRINGS, 'en', 'vi').filter((p) => p.key !== 'room.site.n') };
 
 // Every string of the other language must be gone once a language is chosen.
-async function switchAndCheck(page, name) {
-  for (const [to, from] of [['en', 'vi'], ['vi', 'en']]) {
-    await page.locator(`.lang-switch [data-lang="${to}"]:visible`).first().click();
-    await page.waitForFunction((l) => document.documentElement.lang === l, to);
-    await page.waitForTimeout(700);
-    const left = foreignLeft(await visibleTexts(page), PATTERNS[from]);
-    assert.deepEqual(left, [], `${name} in ${to}: ${left.join('; ')}`);
-    if (to === 'en') await shot(page, `en-${name}`);
-  }
-}
 
 before(async () => {
   srv = await roomsServer();
@@ -97,7 +76,7 @@ after(async () => {
 });
 
 test('the conference form sets "record" and "stream automatically"', { timeout: 30000 }, async () => {
-  await go(admin, '/conferences/new', '#conf-form');
+  await goAdmin(admin, srv, '/conferences/new', '#conf-form');
   await admin.fill('#cf-title', 'Hội nghị tự động ghi hình');
   await admin.selectOption('#cf-host', '883');
   await admin.check('#cf-record');
@@ -108,7 +87,7 @@ test('the conference form sets "record" and "stream automatically"', { timeout: 
   let c = (await srv.api.get(`/conferences/${id}`)).json.conference;
   assert.equal(c.record, true);
   assert.equal(c.stream, false);
-  await go(admin, `/conferences/${id}/edit`, '#conf-form');
+  await goAdmin(admin, srv, `/conferences/${id}/edit`, '#conf-form');
   assert.equal(await admin.isChecked('#cf-record'), true);
   await admin.uncheck('#cf-record');
   await admin.check('#cf-stream');
@@ -121,7 +100,7 @@ test('the conference form sets "record" and "stream automatically"', { timeout: 
 
 test('record and stream a live conference from its page; the recording is listed and downloads', { timeout: 120000 }, async () => {
   // The operator starts the conference from its page; the three rooms join.
-  await go(admin, `/conferences/${cid}`, '#btn-start');
+  await goAdmin(admin, srv, `/conferences/${cid}`, '#btn-start');
   // The page has this conference loaded (not the last page's) before the click.
   await admin.waitForFunction((id) => String(window.adminConference?.conf?.id) === String(id), cid);
   await admin.click('#btn-start');
@@ -151,10 +130,10 @@ test('record and stream a live conference from its page; the recording is listed
   await admin.waitForSelector('#stream-indicator');
   await admin.waitForSelector('.toast', { state: 'detached', timeout: 10000 }); // "started" toasts, gone after 5 s
   await shot(admin, 'admin-live-recording');
-  await clean(admin, 'admin-live-recording');
+  await assertCleanLayout(admin, 'admin-live-recording');
   await shot(room, 'room-recording');
-  await clean(room, 'room-recording');
-  await switchAndCheck(admin, 'admin-live-recording');
+  await assertCleanLayout(room, 'room-recording');
+  await switchLanguageAndCheck(admin, 'admin-live-recording');
 
   await admin.click('#btn-stream');
   await admin.waitForSelector('#stream-indicator', { state: 'detached', timeout: 10000 });
@@ -198,11 +177,11 @@ test('record and stream a live conference from its page; the recording is listed
   assert.ok(dl.size > 20000, `size ${dl.size}`);
   await admin.waitForSelector('.toast', { state: 'detached', timeout: 10000 });
   await shot(admin, 'admin-recordings');
-  await clean(admin, 'admin-recordings');
-  await switchAndCheck(admin, 'admin-recordings-list');
+  await assertCleanLayout(admin, 'admin-recordings');
+  await switchLanguageAndCheck(admin, 'admin-recordings-list');
 
   // Filtered by the conference, from its attendance tab.
-  await go(admin, `/conferences/${cid}`, '#card-rec');
+  await goAdmin(admin, srv, `/conferences/${cid}`, '#card-rec');
   await admin.click('[data-tab="attendance"]');
   await admin.click('#btn-att-recs');
   await admin.waitForSelector('#rec-filter');
@@ -212,17 +191,17 @@ test('record and stream a live conference from its page; the recording is listed
 
 test('after the meeting: its recordings on its page, and deleting one', { timeout: 60000 }, async () => {
   assert.equal((await srv.api.post(`/conferences/${cid}/end`)).status, 200);
-  await go(admin, `/conferences/${cid}`, '#conf-recs:not([hidden]) table.recs tbody tr');
+  await goAdmin(admin, srv, `/conferences/${cid}`, '#conf-recs:not([hidden]) table.recs tbody tr');
   await shot(admin, 'admin-conference-recordings');
-  await clean(admin, 'admin-conference-recordings');
+  await assertCleanLayout(admin, 'admin-conference-recordings');
   const id = await admin.getAttribute('#conf-recs table.recs tbody tr', 'data-rec');
   await admin.click('#conf-recs [data-act="delete"]');
   await admin.waitForSelector('#dlg-ok');
   await shot(admin, 'admin-recording-delete');
-  await clean(admin, 'admin-recording-delete');
+  await assertCleanLayout(admin, 'admin-recording-delete');
   await admin.click('#dlg-ok');
   await admin.waitForSelector('#conf-recs[hidden]', { state: 'attached', timeout: 10000 });
   assert.equal((await srv.api.get(`/recordings/${id}`)).status, 404);
-  await go(admin, '/recordings', '#page .empty-state');
+  await goAdmin(admin, srv, '/recordings', '#page .empty-state');
   assert.match(await admin.textContent('#page'), /Chưa có bản ghi hình nào/);
 });

@@ -13,14 +13,10 @@ import { launchChromium } from './browser.mjs';
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { provinceServer, provisioningLink, adminLogin, shot, layoutProblems, speechWav } from './web_lib.mjs';
+import { provinceServer, provisioningLink, adminLogin, shot, speechWav, assertCleanLayout } from './web_lib.mjs';
 
 const meterWidth = (page, site) => page.$eval(`#roster tr[data-site="${site}"] [data-meter] > i`, (el) => parseFloat(el.style.width) || 0);
 
-async function clean(page, name) {
-  const probs = await layoutProblems(page);
-  assert.deepEqual(probs, [], `${name}: ${probs.join('; ')}`);
-}
 
 test('a room joins by itself, is muted, asks to speak, answers the roll call, survives a restart', { timeout: 150000 }, async () => {
   let srv = await provinceServer();
@@ -43,7 +39,7 @@ test('a room joins by itself, is muted, asks to speak, answers the roll call, su
     await room.goto(`${srv.base}/room/`);
     await room.waitForSelector('#signin-form');
     await shot(room, 'room-signin');
-    await clean(room, 'room-signin');
+    await assertCleanLayout(room, 'room-signin');
     await room.goto(provisioningLink(srv, commune));
     await room.waitForFunction(() => window.room?.conn === 'signedin' && document.body.dataset.screen === 'idle', null, { timeout: 15000 });
     assert.equal(await room.textContent('#idle-name'), 'Điểm cầu Phường Mỹ Bình');
@@ -54,7 +50,7 @@ test('a room joins by itself, is muted, asks to speak, answers the roll call, su
     await room.waitForFunction(() => window.room?.conn === 'signedin' && document.body.dataset.screen === 'idle', null, { timeout: 15000 });
     await room.waitForFunction(() => window.room.stream && document.querySelector('.cam-preview').videoWidth > 0, null, { timeout: 10000 });
     await shot(room, 'room-idle');
-    await clean(room, 'room-idle');
+    await assertCleanLayout(room, 'room-idle');
 
     // The chair's room waits too; a few more rooms of the district come as synthetic sites.
     const chairRoom = await browser.newPage();
@@ -92,9 +88,9 @@ test('a room joins by itself, is muted, asks to speak, answers the roll call, su
     assert.ok(new Set(widths).size > 1, `meter stuck at ${widths}`);
     await room.waitForTimeout(500);
     await shot(room, 'room-meeting');
-    await clean(room, 'room-meeting');
+    await assertCleanLayout(room, 'room-meeting');
     await shot(admin, 'admin-live');
-    await clean(admin, 'admin-live');
+    await assertCleanLayout(admin, 'admin-live');
 
     // The admin mutes the room: the room says so, clearly.
     await admin.click(`#roster tr[data-site="${commune.site}"] button[data-act="mute"]`);
@@ -103,13 +99,13 @@ test('a room joins by itself, is muted, asks to speak, answers the roll call, su
     assert.match(await room.textContent('#btn-mic'), /Chủ tọa đã tắt/);
     await admin.waitForSelector(`#roster tr[data-site="${commune.site}"] [data-flag="muted"]`);
     await shot(room, 'room-muted');
-    await clean(room, 'room-muted');
+    await assertCleanLayout(room, 'room-muted');
 
     // It asks to speak; the chair's room sees the queue and gives it the floor.
     await room.click('#btn-hand');
     await chairRoom.waitForSelector(`#hand-queue [data-site="${commune.site}"]`, { timeout: 10000 });
     await shot(chairRoom, 'room-chair');
-    await clean(chairRoom, 'room-chair');
+    await assertCleanLayout(chairRoom, 'room-chair');
     await chairRoom.click(`#hand-queue [data-site="${commune.site}"] .btn.primary`);
     await room.waitForFunction((me) => window.room.conf?.floor === me, commune.site, { timeout: 10000 });
     await room.waitForSelector('.stage-alert', { state: 'hidden' }); // the floor unmutes it
@@ -130,15 +126,15 @@ test('a room joins by itself, is muted, asks to speak, answers the roll call, su
     const csv = await api.get(`/conferences/${cid}/attendance?format=csv`);
     assert.match(csv.text, new RegExp(`\\r\\n${commune.site},Điểm cầu Phường Mỹ Bình,30280,Phường Mỹ Bình,\\d+,,1,\\d+,present\\r\\n`));
     await shot(admin, 'admin-attendance');
-    await clean(admin, 'admin-attendance');
+    await assertCleanLayout(admin, 'admin-attendance');
 
     // At 1920x1080 too.
     await shot(room, 'room-meeting-1080', { width: 1920, height: 1080 });
-    await clean(room, 'room-meeting-1080');
+    await assertCleanLayout(room, 'room-meeting-1080');
     await admin.click('[data-tab="control"]');
     await admin.waitForSelector('#roster');
     await shot(admin, 'admin-live-1080', { width: 1920, height: 1080 });
-    await clean(admin, 'admin-live-1080');
+    await assertCleanLayout(admin, 'admin-live-1080');
     await room.setViewportSize({ width: 1280, height: 720 });
 
     // The server restarts: the room shows that it lost the link, then comes back by itself.
