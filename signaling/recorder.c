@@ -450,7 +450,7 @@ const char *recorder_control(void *ctx, int64_t conf, int64_t actor_site, const 
     if (!r || (strcmp(action, "record_start") && strcmp(action, "record_stop") && strcmp(action, "stream_start") &&
                strcmp(action, "stream_stop")))
         return "bad_action";
-    if (!strcmp(action + (stream ? 7 : 7), "start")) {
+    if (!strcmp(action + 7, "start")) { /* record_ and stream_ are both 7 long */
         char by[32];
         snprintf(by, sizeof by, actor_site ? "site:%lld" : "operator", (long long)actor_site);
         return start_out(r, conf, stream, by, err, errlen);
