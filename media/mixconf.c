@@ -30,6 +30,12 @@ struct mixconf {
     struct mixconf *next;
 };
 
+/* Nobody in and nothing recording: the conference can go. */
+static bool unused(const struct mixconf *c)
+{
+    return !c->nmembers && !c->rec[0] && !c->rec[1];
+}
+
 static struct mixconf *find(struct mixconf_set *set, const char *name)
 {
     for (struct mixconf *c = set->head; c; c = c->next)
@@ -107,7 +113,7 @@ int mixconf_join(struct mixconf_set *set, struct peer *p)
         slot = -1;
     }
     if (slot < 0) {
-        if (!c->nmembers && !c->rec[0] && !c->rec[1])
+        if (unused(c))
             conf_drop(set, c);
         return -1;
     }
@@ -141,7 +147,8 @@ void mixconf_leave(struct mixconf_set *set, struct peer *p)
             break;
         }
     p->conf = NULL;
-    if (--c->nmembers == 0 && !c->rec[0] && !c->rec[1])
+    c->nmembers--;
+    if (unused(c))
         conf_drop(set, c);
 }
 
@@ -153,7 +160,7 @@ struct rec *mixconf_record(struct mixconf_set *set, const struct rec_cmd *cmd, b
             if (c->rec[i] && c->rec[i] == cmd->rec) {
                 c->rec[i] = NULL;
                 vrouter_record(c->vr, cmd->rec, false);
-                if (!c->nmembers && !c->rec[0] && !c->rec[1])
+                if (unused(c))
                     conf_drop(set, c);
                 return cmd->rec;
             }
@@ -165,7 +172,7 @@ struct rec *mixconf_record(struct mixconf_set *set, const struct rec_cmd *cmd, b
     if (c && c->rec[0] && c->rec[1])
         return cmd->rec;
     if (!(c = open_conf(set, cmd->conference, &cfg)) || vrouter_record(c->vr, cmd->rec, true) < 0) {
-        if (c && !c->nmembers && !c->rec[0] && !c->rec[1])
+        if (c && unused(c))
             conf_drop(set, c);
         return cmd->rec;
     }

@@ -131,9 +131,15 @@ static struct vpeer *main_source(struct vpeer *rv)
         return rv->last_main = m;
     if (m == rv && rv->last_main)
         return rv->last_main;
+    return last_speaker(r, rv);
+}
+
+/* The publisher (but except) who spoke last, else the first to join; NULL if none. */
+struct vpeer *last_speaker(struct vrouter *r, const struct vpeer *except)
+{
     struct vpeer *best = NULL;
     for (struct vpeer *o = r->members; o; o = o->next)
-        if (o != rv && o->n_streams &&
+        if (o != except && o->n_streams &&
             (!best || o->spoke_ns > best->spoke_ns || (o->spoke_ns == best->spoke_ns && o->order < best->order)))
             best = o;
     return best;

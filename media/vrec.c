@@ -88,12 +88,7 @@ static struct vpeer *rec_source(struct vrouter *r, uint64_t view)
                 return o;
     if (r->dominant && r->dominant->n_streams)
         return r->dominant;
-    struct vpeer *best = NULL;
-    for (struct vpeer *o = r->members; o; o = o->next)
-        if (o->n_streams &&
-            (!best || o->spoke_ns > best->spoke_ns || (o->spoke_ns == best->spoke_ns && o->order < best->order)))
-            best = o;
-    return best;
+    return last_speaker(r, NULL);
 }
 
 /* Every 20 ms: the best active level of the main source; a keyframe request when the
@@ -114,7 +109,7 @@ void vrec_tick(struct engine *e, struct vrouter *r, int64_t now_ns)
         if (lv[i].active)
             best = i;
     v->want_level = best;
-    int sid, s = level_stream(src, best, now_ns, &sid);
+    int sid, s = level_of(lv, n, best, &sid);
     if (s < 0)
         return;
     src->st[s].needed_ns = now_ns; /* keeps the layer from being paused */
@@ -126,32 +121,23 @@ void vrec_tick(struct engine *e, struct vrouter *r, int64_t now_ns)
         request_keyframe(e, src, s, now_ns);
 }
 
-static bool rec_can_switch(const struct vrec *v, int s, int want_stream, const struct vpx_desc *d)
-{
-    if (s != want_stream || !d->frame_start)
-        return false;
-    if (v->src == v->want && d->codec == VPX_VP9 && v->want_level < v->level)
-        return d->sid == 0;
-    return d->keyframe;
-}
-
 /* One publisher packet offered to the recorder. */
-void vrec_offer(struct vrouter *r, struct vpeer *pub, int s, const uint8_t *buf, const rtp_hdr_t *h,
-                const struct vpx_desc *d, int64_t now_ns)
+void vrec_offer(struct vrouter *r, struct vpeer *pub, int s, const struct level *lv, int nlv, const uint8_t *buf,
+                const rtp_hdr_t *h, const struct vpx_desc *d, int64_t now_ns)
 {
     struct vrec *v = r->rec;
     int sid;
     if (v->want == pub && (v->src != pub || v->level != v->want_level)) {
-        int ws = level_stream(pub, v->want_level, now_ns, &sid);
-        int csid = 0, cs = v->src == pub ? level_stream(pub, v->level, now_ns, &csid) : -1;
-        if (rec_can_switch(v, s, ws, d)) {
+        int ws = level_of(lv, nlv, v->want_level, &sid);
+        int csid = 0, cs = v->src == pub ? level_of(lv, nlv, v->level, &csid) : -1;
+        if (switch_point(v->src == v->want, v->want_level < v->level, s, ws, d)) {
             if (v->src != pub || cs != ws)
                 vpx_track_switch(&v->rw);
             v->src = pub;
             v->level = v->want_level;
         }
     }
-    if (v->src != pub || level_stream(pub, v->level, now_ns, &sid) != s)
+    if (v->src != pub || level_of(lv, nlv, v->level, &sid) != s)
         return;
     bool marker = h->marker;
     bool keep = d->codec == VPX_VP9 ? vpx_track_keep_vp9(&v->rw, h, d, sid, 2, &marker)

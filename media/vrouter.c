@@ -256,7 +256,7 @@ int pub_levels(const struct vpeer *pub, struct level *lv, int64_t now_ns)
 }
 
 /* The stream (and VP9 spatial limit) of a level, from levels already computed. */
-static int level_of(const struct level *lv, int n, int level, int *max_sid)
+int level_of(const struct level *lv, int n, int level, int *max_sid)
 {
     if (level >= n)
         level = n - 1;
@@ -318,12 +318,13 @@ static void send_video(struct engine *e, struct vpeer *rv, struct vtrack *t, con
     rv->r->stats.forwarded++;
 }
 
-/* May the track switch to what it wants with this packet (stream s of its wanted source)? */
-static bool can_switch(const struct vtrack *t, int s, int want_stream, const struct vpx_desc *d)
+/* May a track switch to what it wants with this packet (stream s of its wanted source)?
+ * same_src: it wants another layer of what it shows; down: a lower one. */
+bool switch_point(bool same_src, bool down, int s, int want_stream, const struct vpx_desc *d)
 {
     if (s != want_stream || !d->frame_start)
         return false;
-    if (t->src == t->want && d->codec == VPX_VP9 && t->want_level < t->level)
+    if (same_src && d->codec == VPX_VP9 && down)
         return d->sid == 0; /* down within one SVC stream: at any picture start */
     return d->keyframe;
 }
@@ -339,7 +340,7 @@ static void offer_packet(struct engine *e, struct vpeer *rv, struct vpeer *pub, 
         if (t->want == pub && (t->src != pub || t->level != t->want_level)) {
             int wsid, ws = level_of(lv, nlv, t->want_level, &wsid);
             int csid = 0, cs = t->src == pub ? level_of(lv, nlv, t->level, &csid) : -1;
-            if (can_switch(t, s, ws, d)) {
+            if (switch_point(t->src == t->want, t->want_level < t->level, s, ws, d)) {
                 log_debug("vrouter", "session %lu track %d: shows %lu, layer %d", (unsigned long)rv->p->p.id, i,
                           (unsigned long)pub->p->p.id, t->want_level);
                 if (t->src != pub || cs != ws)
@@ -498,7 +499,7 @@ bool vrouter_on_rtp(struct engine *e, struct peer *p, uint8_t *buf, size_t len,
         if (rv != pub && rv->n_tracks && !rv->audio_only)
             offer_packet(e, rv, pub, s, lv, nlv, buf, &h, &d, now_ns);
     if (pub->r->rec)
-        vrec_offer(pub->r, pub, s, buf, &h, &d, now_ns);
+        vrec_offer(pub->r, pub, s, lv, nlv, buf, &h, &d, now_ns);
     return true;
 }
 

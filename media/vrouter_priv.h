@@ -128,12 +128,15 @@ void request_keyframe(struct engine *e, struct vpeer *pub, int s, int64_t now_ns
 uint32_t default_bps(int i);
 int pub_levels(const struct vpeer *pub, struct level *lv, int64_t now_ns);
 int level_stream(const struct vpeer *pub, int level, int64_t now_ns, int *max_sid);
+int level_of(const struct level *lv, int n, int level, int *max_sid);
+bool switch_point(bool same_src, bool down, int s, int want_stream, const struct vpx_desc *d);
 /* vrec.c */
-void vrec_offer(struct vrouter *r, struct vpeer *pub, int s, const uint8_t *buf, const rtp_hdr_t *h,
-                const struct vpx_desc *d, int64_t now_ns);
+void vrec_offer(struct vrouter *r, struct vpeer *pub, int s, const struct level *lv, int nlv, const uint8_t *buf,
+                const rtp_hdr_t *h, const struct vpx_desc *d, int64_t now_ns);
 void vrec_tick(struct engine *e, struct vrouter *r, int64_t now_ns);
 void vrec_forget(struct vrouter *r, struct vpeer *gone);
 /* vpolicy.c */
+struct vpeer *last_speaker(struct vrouter *r, const struct vpeer *except);
 void twcc_record(struct twcc_rx *rx, uint16_t seq, int64_t now_us);
 
 #endif

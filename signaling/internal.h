@@ -177,6 +177,8 @@ void video_on_layers(struct signaling *sig, uint64_t session, int64_t arg);
 int rooms_init(struct signaling *sig, char *err, size_t errlen);
 void rooms_free(struct signaling *sig);
 struct conn *rooms_site_conn(struct signaling *sig, int64_t site);
+/* The media session of the site in conf, 0 when it is not in (or site is 0). */
+uint64_t rooms_session_of(struct signaling *sig, int64_t conf, int64_t site);
 void rooms_site_signed_in(struct conn *c, int64_t site);  /* replaces an older connection of the site */
 void rooms_endpoint_closed(struct conn *c);                /* the site's endpoint went away */
 void rooms_session_ended(struct conn *c, const char *reason); /* its media session ended */

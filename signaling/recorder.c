@@ -116,13 +116,6 @@ static int64_t free_mb(const char *dir)
     return statvfs(dir, &vs) < 0 ? -1 : (int64_t)((uint64_t)vs.f_bavail * vs.f_frsize / (1024 * 1024));
 }
 
-/* The session id that shows site `view` in conf, 0 = the dominant speaker. */
-static uint64_t session_of(struct signaling *sig, int64_t conf, int64_t view)
-{
-    struct conn *c = view ? rooms_site_conn(sig, view) : NULL;
-    return c && c->session_id && c->room_conf == conf ? c->session_id : 0;
-}
-
 static struct rec_cmd *new_cmd(struct signaling *sig, const struct out *o, int64_t view)
 {
     const struct mcu_config *cfg = &sig->srv->cfg;
@@ -131,7 +124,7 @@ static struct rec_cmd *new_cmd(struct signaling *sig, const struct out *o, int64
         return NULL;
     snprintf(cmd->conference, sizeof cmd->conference, "%s", o->media);
     cmd->rec = o->rec;
-    cmd->view = session_of(sig, o->conf, view);
+    cmd->view = rooms_session_of(sig, o->conf, view);
     cmd->mix_talkers = cfg->mix_talkers;
     cmd->mix_sample_rate = cfg->mix_sample_rate;
     cmd->mix_bitrate = cfg->mix_bitrate;

@@ -66,13 +66,19 @@ static void hook_to_site(void *ctx, int64_t site, json_t *msg)
         send_schedule(c);
 }
 
+uint64_t rooms_session_of(struct signaling *sig, int64_t conf, int64_t site)
+{
+    struct conn *c = site ? rooms_site_conn(sig, site) : NULL;
+    return c && c->session_id && c->room_conf == conf ? c->session_id : 0;
+}
+
 static void hook_set_view(void *ctx, int64_t conf, int64_t site, int64_t view)
 {
     struct signaling *sig = ctx;
-    struct conn *c = rooms_site_conn(sig, site), *v = view ? rooms_site_conn(sig, view) : NULL;
+    struct conn *c = rooms_site_conn(sig, site);
     if (!c || !c->session_id || c->room_conf != conf)
         return;
-    uint64_t source = v && v->session_id && v->room_conf == conf ? v->session_id : 0;
+    uint64_t source = rooms_session_of(sig, conf, view);
     struct mcu_msg m = {.type = CMD_VIDEO_VIEW, .worker = (uint32_t)c->session_worker,
                         .id = c->session_id, .arg = (int64_t)source};
     worker_send_cmd(&sig->srv->workers[c->session_worker], &m);

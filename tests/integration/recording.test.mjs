@@ -7,15 +7,13 @@
 // interrupted after the restart. A full disk stops the recording, not the conference.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import readline from 'node:readline';
 import { ROOT, sleep, startServer, stopServer, sanitizerReport } from './lib.mjs';
-import { Api, PASSWORD, UNITS, roomsServer, until } from './rooms_lib.mjs';
+import { Api, PASSWORD, UNITS, loadRooms, roomsServer, until } from './rooms_lib.mjs';
 
-const LOAD_BIN = process.env.MCU_LOAD_BIN || path.join(ROOT, 'build/mcu-load');
 const TONE_A = 500, TONE_B = 650; // mcu-load's signature tones of talkers 0 and 1
 
 function ffprobe(file) {
@@ -81,13 +79,7 @@ async function twoRooms(srv, title, extra = {}) {
   const conf = await api.post('/conferences', { title, host_unit: '883', invite: { sites: [a, b] }, ...extra });
   assert.equal(conf.status, 201, conf.text);
   const cid = conf.json.conference.id;
-  const load = spawn(LOAD_BIN, ['--url', `ws://127.0.0.1:${srv.port}/ws`, '--credentials', credFile,
-    '--talker-sites', `${a},${b}`, '--video', '--status-lines', '--seconds', '120', '--quiet'],
-  { stdio: ['pipe', 'pipe', 'pipe'] });
-  const st = { status: null, err: '' };
-  load.stderr.on('data', (d) => { st.err += d; });
-  readline.createInterface({ input: load.stdout }).on('line', (l) => { const m = JSON.parse(l); if (!m.event) st.status = m; });
-  await until(() => st.status?.signed_in === 2, 20000, () => `signed in: ${st.err.slice(-800)}`);
+  const { load, st } = await loadRooms(srv, credFile, [a, b], 2);
   return { a, b, cid, load, st };
 }
 

@@ -1,10 +1,11 @@
 // Helpers for the rooms tests: the admin API as a client sees it, and synthetic meeting rooms
 // that speak the endpoint protocol (sign in, wait idle, join when invited, rejoin after a
 // drop with backoff) without media: their join carries a recorded Chromium audio offer.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import WebSocket from 'ws';
 import { MCU_BIN, ROOT, sleep, startServer } from './lib.mjs';
 
@@ -134,3 +135,21 @@ export async function roomsServer({ args = [], ...opts } = {}) {
   return srv;
 }
 
+
+const LOAD_BIN = process.env.MCU_LOAD_BIN || path.join(ROOT, 'build/mcu-load');
+
+// mcu-load playing the rooms of a credentials file (room mode, talkers with their signature
+// tones, VP8 video), with --status-lines; resolves once all n have signed in. st.status is
+// its latest status line, st.err its stderr.
+export async function loadRooms(srv, credFile, talkers, n, seconds = 120) {
+  const load = spawn(LOAD_BIN, ['--url', `ws://127.0.0.1:${srv.port}/ws`, '--credentials', credFile,
+    '--talker-sites', talkers.join(','), '--video', '--status-lines', '--seconds', String(seconds), '--quiet'],
+  { stdio: ['pipe', 'pipe', 'pipe'] });
+  const st = { status: null, err: '' };
+  load.stderr.on('data', (d) => { st.err += d; });
+  readline.createInterface({ input: load.stdout }).on('line', (l) => {
+    try { const m = JSON.parse(l); if (!m.event) st.status = m; } catch { /* not a status line */ }
+  });
+  await until(() => st.status?.signed_in === n, 20000, () => `mcu-load signed in: ${st.err.slice(-800)}`);
+  return { load, st };
+}

@@ -8,22 +8,18 @@
 // cut off or overlapping; both pages switched to English and back leave no Vietnamese.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { ROOT, stopServer, sanitizerReport } from './lib.mjs';
-import { roomsServer, until } from './rooms_lib.mjs';
+import { stopServer, sanitizerReport } from './lib.mjs';
+import { loadRooms, roomsServer, until } from './rooms_lib.mjs';
 import { launchChromium } from './browser.mjs';
 import { provisioningLink, adminLogin, shot, speechWav, assertCleanLayout, goAdmin, switchLanguageAndCheck } from './web_lib.mjs';
 
-const LOAD_BIN = process.env.MCU_LOAD_BIN || path.join(ROOT, 'build/mcu-load');
 const TITLE = 'Giao ban trực tuyến Thành phố Long Xuyên về chuyển đổi số';
 
-let srv, browser, admin, room, load, wav, cid;
+let srv, browser, admin, room, load, st, wav, cid;
 const creds = {};
-const st = { status: null, err: '' };
 const errors = [];
 
 
@@ -44,12 +40,7 @@ before(async () => {
   const r = await srv.api.post('/conferences', { title: TITLE, host_unit: '883', invite: { sites: ids }, chair_site: creds['30286'].site });
   assert.equal(r.status, 201, r.text);
   cid = r.json.conference.id;
-  load = spawn(LOAD_BIN, ['--url', `ws://127.0.0.1:${srv.port}/ws`, '--credentials', credFile,
-    '--talker-sites', bots.map((c) => c.site).join(','), '--video', '--status-lines', '--seconds', '240', '--quiet'],
-  { stdio: ['pipe', 'pipe', 'pipe'] });
-  load.stderr.on('data', (d) => { st.err += d; });
-  readline.createInterface({ input: load.stdout }).on('line', (l) => { try { const m = JSON.parse(l); if (!m.event) st.status = m; } catch { /* not ours */ } });
-  await until(() => st.status?.signed_in === 2, 20000, () => `mcu-load signed in: ${st.err.slice(-800)}`);
+  ({ load, st } = await loadRooms(srv, credFile, bots.map((c) => c.site), 2, 240));
 
   wav = speechWav(path.join(os.tmpdir(), `mcu-speech-rec-${process.pid}.wav`));
   browser = await launchChromium(['--autoplay-policy=no-user-gesture-required', `--use-file-for-fake-audio-capture=${wav}`]);
