@@ -99,7 +99,8 @@ int vrouter_join(struct vrouter *r, struct peer *p)
         vpx_track_init(&t->rw, t->cfg->ssrc);
         t->max_tid = 2;
         t->rtx_seq = (uint16_t)random();
-        if ((v->fb & SDP_FB_NACK) && !(t->hist = pkt_hist_create(HIST_SLOTS, WORKER_PKT_MAX)))
+        if ((v->fb & SDP_FB_NACK) &&
+            !(t->hist = pkt_hist_create(HIST_SLOTS, sizeof(struct sent_ref) + HIST_PREFIX_MAX)))
             goto fail;
     }
     if (vp->n_tracks && !(vp->bwe = bwe_create(START_BPS, MIN_BPS, MAX_BPS)))
@@ -115,6 +116,7 @@ int vrouter_join(struct vrouter *r, struct peer *p)
 fail:
     for (int i = 0; i < vp->n_tracks; i++)
         pkt_hist_free(vp->tr[i].hist);
+    bwe_free(vp->bwe);
     free(vp);
     return -1;
 }
@@ -148,6 +150,8 @@ void vrouter_leave(struct vrouter *r, struct peer *p)
     vrec_forget(r, vp);
     for (int i = 0; i < vp->n_tracks; i++)
         pkt_hist_free(vp->tr[i].hist);
+    for (int i = 0; i < vp->n_streams; i++)
+        pkt_hist_free(vp->st[i].hist);
     bwe_free(vp->bwe);
     free(vp);
     p->vr = NULL;
@@ -278,8 +282,28 @@ int level_stream(const struct vpeer *pub, int level, int64_t now_ns, int *max_si
 /* Writes the packet for one track: our header (its SSRC, the receiver's payload type and
  * extensions), the publisher's payload, then the rewriter makes sequence numbers,
  * timestamps and picture ids continue the track's stream. */
-static void send_video(struct engine *e, struct vpeer *rv, struct vtrack *t, const uint8_t *buf,
-                       const rtp_hdr_t *h, const struct vpx_desc *d, bool marker, int64_t now_ns)
+/* Keeps what a NACK needs to rebuild the packet just sent: the bytes this track changed
+ * and where the rest lies in the publisher's history. A packet that cannot be rebuilt
+ * empties its slot (a put longer than the slots is documented to). */
+static void remember_sent(struct vtrack *t, const struct vpeer *pub, int s, const rtp_hdr_t *h,
+                          const struct vpx_desc *d, const uint8_t *out, size_t off, size_t len, int64_t now_ns)
+{
+    uint8_t blob[sizeof(struct sent_ref) + HIST_PREFIX_MAX];
+    size_t prefix = off + d->hdr_len;
+    if (!pub->st[s].hist || prefix > HIST_PREFIX_MAX) {
+        pkt_hist_put(t->hist, be_rd16(out + 2), blob, sizeof blob + 1, ms_of(now_ns));
+        return;
+    }
+    struct sent_ref ref = {.src = pub->p->p.id, .src_seq = h->seq, .len = (uint16_t)len, .stream = (uint8_t)s,
+                           .src_off = (uint16_t)(h->payload_off + d->hdr_len), .prefix_len = (uint8_t)prefix};
+    memcpy(blob, &ref, sizeof ref);
+    memcpy(blob + sizeof ref, out, prefix);
+    pkt_hist_put(t->hist, be_rd16(out + 2), blob, sizeof ref + prefix, ms_of(now_ns));
+}
+
+static void send_video(struct engine *e, struct vpeer *rv, struct vtrack *t, const struct vpeer *pub, int s,
+                       const uint8_t *buf, const rtp_hdr_t *h, const struct vpx_desc *d, bool marker,
+                       int64_t now_ns)
 {
     const struct session_video *v = &rv->p->p.video;
     int pt = d->codec == VPX_VP9 ? v->vp9_pt : v->vp8_pt;
@@ -308,7 +332,7 @@ static void send_video(struct engine *e, struct vpeer *rv, struct vtrack *t, con
     if (rtp_parse(out, len, &oh) < 0 || vpx_track_rewrite(&t->rw, out, len, &oh, d, ms_of(now_ns)) < 0)
         return;
     if (t->hist)
-        pkt_hist_put(t->hist, be_rd16(out + 2), out, len, ms_of(now_ns));
+        remember_sent(t, pub, s, h, d, out, (size_t)off, len, now_ns);
     if (twcc)
         bwe_on_sent(rv->bwe, rv->twcc_out++, (uint16_t)(len + 10), now_ns / 1000);
     if (srtpx_protect_rtp(rv->p->srtp, out, &len, WORKER_PKT_MAX) < 0)
@@ -364,7 +388,7 @@ static void offer_packet(struct engine *e, struct vpeer *rv, struct vpeer *pub, 
             rv->r->stats.dropped_layer++;
             continue;
         }
-        send_video(e, rv, t, buf, h, d, marker, now_ns);
+        send_video(e, rv, t, pub, s, buf, h, d, marker, now_ns);
     }
 }
 
@@ -493,6 +517,8 @@ bool vrouter_on_rtp(struct engine *e, struct peer *p, uint8_t *buf, size_t len,
     }
     if (v->fb & SDP_FB_NACK)
         nack_gen_on_rtp(&st->ng, h.seq, ms_of(now_ns));
+    if (st->hist || (st->hist = pkt_hist_create(HIST_SLOTS, HIST_PKT_MAX)))
+        pkt_hist_put(st->hist, h.seq, buf, len, ms_of(now_ns));
     struct level lv[LEVELS_MAX];
     int nlv = pub_levels(pub, lv, now_ns);
     for (struct vpeer *rv = pub->r->members; rv; rv = rv->next)
@@ -513,32 +539,65 @@ static struct vtrack *track_by_ssrc(struct vpeer *rv, uint32_t ssrc)
     return NULL;
 }
 
+/* The publisher a track's packet came from, if it is still here. */
+static struct vpeer *member_by_id(struct vpeer *rv, const struct vtrack *t, uint64_t id)
+{
+    if (t->src && t->src->p->p.id == id)
+        return t->src;
+    for (struct vpeer *m = rv->r->members; m; m = m->next)
+        if (m->p->p.id == id)
+            return m;
+    return NULL;
+}
+
+/* Rebuilds into out the packet a track sent with this seq: its own header and descriptor
+ * bytes, then the rest of the publisher's packet from that stream's history. Returns the
+ * length, or -1 when either part is gone. */
+static int rebuild_sent(struct vpeer *rv, struct vtrack *t, uint16_t seq, int64_t now_ns, uint8_t *out)
+{
+    const uint8_t *blob, *src;
+    size_t blen, slen;
+    struct sent_ref ref;
+    if (pkt_hist_get(t->hist, seq, ms_of(now_ns), 20, &blob, &blen) < 0 || blen < sizeof ref)
+        return -1;
+    memcpy(&ref, blob, sizeof ref);
+    struct vpeer *pub = member_by_id(rv, t, ref.src);
+    if (!pub || ref.stream >= pub->n_streams || !pub->st[ref.stream].hist ||
+        pkt_hist_get(pub->st[ref.stream].hist, ref.src_seq, ms_of(now_ns), 0, &src, &slen) < 0 ||
+        blen != sizeof ref + ref.prefix_len || ref.len < ref.prefix_len ||
+        (size_t)ref.src_off + (ref.len - ref.prefix_len) > slen || ref.len > WORKER_PKT_MAX - SRTPX_MAX_TRAILER)
+        return -1;
+    memcpy(out, blob + sizeof ref, ref.prefix_len);
+    memcpy(out + ref.prefix_len, src + ref.src_off, ref.len - ref.prefix_len);
+    return ref.len;
+}
+
 /* Resends the packets a receiver lost, as RTX when it negotiated RTX. */
 static void answer_nack(struct engine *e, struct vpeer *rv, struct vtrack *t, const rtcp_nack_t *nk, int64_t now_ns)
 {
     uint16_t seqs[17 * 16];
     int n = rtcp_nack_expand(nk, seqs, sizeof seqs / sizeof seqs[0]);
     const struct session_video *v = &rv->p->p.video;
+    uint8_t pkt[WORKER_PKT_MAX];
     for (int i = 0; i < n && t->hist; i++) {
-        const uint8_t *pkt;
-        size_t plen;
-        if (pkt_hist_get(t->hist, seqs[i], ms_of(now_ns), 20, &pkt, &plen) < 0)
+        int plen = rebuild_sent(rv, t, seqs[i], now_ns, pkt);
+        if (plen < 0)
             continue;
         uint8_t *out = engine_tx_reserve(e);
         int rtx_pt = -1;
         rtp_hdr_t oh;
-        if (rtp_parse(pkt, plen, &oh) < 0)
+        if (rtp_parse(pkt, (size_t)plen, &oh) < 0)
             continue;
         if (t->cfg->rtx_ssrc)
             rtx_pt = oh.pt == v->vp9_pt ? v->vp9_rtx_pt : v->vp8_rtx_pt;
         int len;
         if (rtx_pt >= 0) {
-            len = pkt_hist_build_rtx(pkt, plen, out, WORKER_PKT_MAX - SRTPX_MAX_TRAILER,
+            len = pkt_hist_build_rtx(pkt, (size_t)plen, out, WORKER_PKT_MAX - SRTPX_MAX_TRAILER,
                                      t->cfg->rtx_ssrc, (uint8_t)rtx_pt, t->rtx_seq++);
             rv->r->stats.rtx_sent++;
         } else {
-            len = (int)plen;
-            memcpy(out, pkt, plen);
+            len = plen;
+            memcpy(out, pkt, (size_t)plen);
         }
         if (len <= 0)
             continue;

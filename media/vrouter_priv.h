@@ -15,7 +15,9 @@ struct peer;
 
 #define MAX_SID 3
 #define TWCC_SLOTS 1024          /* uplink arrival records, power of two */
-#define HIST_SLOTS 1024          /* sent packets kept per track for NACKs */
+#define HIST_SLOTS 1024          /* packets kept for NACKs, per publisher stream and per track */
+#define HIST_PKT_MAX 1500        /* a publisher's packets longer than this are not kept */
+#define HIST_PREFIX_MAX 128      /* header + descriptor bytes a track keeps as it sent them */
 #define CHOOSE_NS (200 * 1000000LL)
 #define RATE_WINDOW_NS (500 * 1000000LL)
 #define ACTIVE_NS (1500 * 1000000LL) /* a layer without packets for this long is gone */
@@ -57,6 +59,21 @@ struct vstream {
     uint64_t seen[16];           /* the 1024 sequence numbers up to seen_hi: received? */
     int64_t needed_ns;           /* when a receiver last wanted it */
     struct nack_gen ng;
+    struct pkt_hist *hist;       /* its packets as received, by their seq, for every
+                                  * receiver's NACKs (a track keeps only a struct sent_ref);
+                                  * NULL until its first packet */
+};
+
+/* What a track keeps per packet it sent, in its pkt_hist: the bytes it changed (the RTP
+ * header and the payload descriptor, followed by prefix_len - sizeof *ref bytes of them)
+ * and where the rest is in the publisher stream's history. */
+struct sent_ref {
+    uint64_t src;                /* the publisher's session id */
+    uint16_t src_seq;            /* the packet's seq in that stream's history */
+    uint16_t src_off;            /* its payload bytes from here follow the prefix */
+    uint16_t len;                /* the whole packet as sent, before SRTP */
+    uint8_t stream;              /* the publisher's stream */
+    uint8_t prefix_len;
 };
 
 struct vpeer;
@@ -65,7 +82,7 @@ struct vpeer;
 struct vtrack {
     const struct session_vtrack *cfg;
     struct vpx_track rw;
-    struct pkt_hist *hist;       /* NULL when the receiver does not NACK */
+    struct pkt_hist *hist;       /* sent_refs by our seq; NULL when the receiver does not NACK */
     struct vpeer *src, *want;    /* what it shows, and what it should show */
     int level, want_level;
     int max_tid;

@@ -108,6 +108,8 @@ static void usage(FILE *f)
         "  --video                also send VP8 simulcast (3 layers) from every site\n"
         "  --video-publishers N   with --video, only the first N sites send video (default all)\n"
         "  --video-thumbnails K   with --video, each site asks for K more video tracks (0-6)\n"
+        "  --video-nack N         receivers treat one video packet in N as lost and NACK it;\n"
+        "                         the server's resend must be that very packet (not with --janus)\n"
         "  --video-check N        decrypt one received video packet in N, count the rest from\n"
         "                         their clear RTP headers (default 1: decrypt all)\n"
         "  --no-listener-audio    sites that neither talk nor send video send no audio\n"
@@ -217,8 +219,8 @@ static int check_room_opts(const struct load_opts *o, const bool *given, const s
  * to check (a subscriber hears only the feed it subscribed to), so nobody is sampled. */
 static int check_video_opts(struct load_opts *o, bool verify_given)
 {
-    if (!o->video && (o->video_publishers >= 0 || o->video_thumbs > 0 || o->video_check > 1)) {
-        fprintf(stderr, "mcu-load: --video-publishers, --video-thumbnails and --video-check need --video\n");
+    if (!o->video && (o->video_publishers >= 0 || o->video_thumbs > 0 || o->video_check > 1 || o->video_nack)) {
+        fprintf(stderr, "mcu-load: --video-publishers, --video-thumbnails, --video-check and --video-nack need --video\n");
         return -1;
     }
     if (o->janus_video && (!o->janus || !o->video)) {
@@ -249,7 +251,7 @@ static int parse_args(struct load_run *r, int argc, char **argv)
     enum { O_URL = 256, O_CONF, O_ROOMS, O_SITES, O_SFILE, O_TALK, O_SK, O_SEC, O_VIDEO, O_VER,
            O_VSEC, O_MUTE, O_LOSS, O_LAT, O_JC, O_JT, O_FAM, O_BIND, O_JSON, O_QUIET, O_HELP, O_SRTP, O_DELIV,
            O_JANUS, O_JROOM, O_CPUPID, O_SETTLE, O_NETNS, O_NLOSS, O_NDELAY, O_NJITTER, O_CREDS,
-           O_TSITES, O_VSITES, O_STATUS, O_VPUB, O_VTHUMB, O_VCHECK, O_NOLISTEN, O_JPLUGIN, O_END };
+           O_TSITES, O_VSITES, O_STATUS, O_VPUB, O_VTHUMB, O_VCHECK, O_VNACK, O_NOLISTEN, O_JPLUGIN, O_END };
     static const struct option opts[] = {
         {"url", 1, 0, O_URL}, {"conference", 1, 0, O_CONF}, {"rooms", 1, 0, O_ROOMS},
         {"sites", 1, 0, O_SITES}, {"sites-file", 1, 0, O_SFILE}, {"talkers", 1, 0, O_TALK},
@@ -264,6 +266,7 @@ static int parse_args(struct load_run *r, int argc, char **argv)
         {"talker-sites", 1, 0, O_TSITES}, {"verify-sites", 1, 0, O_VSITES},
         {"status-lines", 0, 0, O_STATUS}, {"video-publishers", 1, 0, O_VPUB},
         {"video-thumbnails", 1, 0, O_VTHUMB}, {"video-check", 1, 0, O_VCHECK},
+        {"video-nack", 1, 0, O_VNACK},
         {"no-listener-audio", 0, 0, O_NOLISTEN}, {"janus-plugin", 1, 0, O_JPLUGIN}, {0, 0, 0, 0}};
     static const int only_default[] = {O_JANUS - O_URL, O_JROOM - O_URL, O_CONF - O_URL,
         O_ROOMS - O_URL, O_SFILE - O_URL, O_TALK - O_URL, O_MUTE - O_URL, O_SETTLE - O_URL,
@@ -283,6 +286,7 @@ static int parse_args(struct load_run *r, int argc, char **argv)
         case O_VPUB: bad |= parse_int(optarg, 0, 100000, &o->video_publishers); break;
         case O_VTHUMB: bad |= parse_int(optarg, 0, 6, &o->video_thumbs); break;
         case O_VCHECK: bad |= parse_int(optarg, 1, 1000000, &o->video_check); break;
+        case O_VNACK: bad |= parse_int(optarg, 2, 1000000, &o->video_nack); break;
         case O_NOLISTEN: o->no_listener_audio = true; break;
         case O_JPLUGIN:
             bad |= strcmp(optarg, "audiobridge") && strcmp(optarg, "videoroom") ? -1 : 0;
@@ -481,6 +485,8 @@ static void set_video_role(struct load_run *r, struct site *s)
     s->vpub = s->index < P;
     s->vthumbs = o->video_thumbs;
     s->expect_video = o->video && (o->janus_video ? !s->vpub : !s->vpub || P >= 2);
+    if (o->video_nack && s->expect_video && !o->janus && !s->nack)
+        s->nack = calloc(1, sizeof *s->nack); /* without it, the site just does not check */
     if (o->janus)
         s->jan.role = !o->janus_video ? LJANUS_AUDIOBRIDGE : s->vpub ? LJANUS_VR_PUBLISHER : LJANUS_VR_SUBSCRIBER;
     if (s->jan.role == LJANUS_VR_SUBSCRIBER || (o->no_listener_audio && s->talker < 0 && !s->vpub))
@@ -745,6 +751,7 @@ int main(int argc, char **argv)
     env->video_publishers = r->o.video_publishers;
     env->video_thumbs = r->o.video_thumbs;
     env->video_check_every = r->o.video_check;
+    env->video_nack_every = r->o.video_nack;
     char src[INET6_ADDRSTRLEN];
     if (!env->bind_addr) {
         if (route_source(&env->ws_addr, env->ws_addr_len, src, sizeof src) < 0) {

@@ -82,6 +82,32 @@ test('20 sites for 10 s: all join, every mix holds its talkers, the report adds 
   });
 });
 
+// Video loss repair and layer pausing, the way the video router meets real browsers: four
+// sites all publish VP8 simulcast and take the main track plus one thumbnail. Receivers
+// treat one video packet in 40 as lost and NACK it: the server's resend must be that very
+// packet (rebuilt from the publisher's history and the track's own header bytes). Layers
+// nobody receives are paused by the server's `layers` message, and the sites stop sending
+// them as a browser would.
+test('video: NACKs get the very packet lost back; layers nobody watches are paused', async (t) => {
+  await withServer(t, async (srv, dir) => {
+    const json = path.join(dir, 'video.json');
+    const res = await runLoad(['--url', `ws://127.0.0.1:${srv.port}/ws`, '--conference', 'mix-video-nack',
+      '--sites', '4', '--talkers', '1', '--video', '--video-publishers', '4', '--video-thumbnails', '1',
+      '--video-nack', '40', '--seconds', '6', '--settle', '6', '--json', json, '--quiet'], 90000);
+    t.diagnostic(res.stderr.trim().split('\n').slice(-2).join(' | '));
+    assert.equal(res.code, 0, res.stderr);
+    const r = JSON.parse(readFileSync(json, 'utf8'));
+    const v = r.video;
+    assert.equal(v.nack.mismatched, 0, JSON.stringify(v.nack));
+    assert.ok(v.nack.sent >= 20 && v.nack.repaired >= v.nack.sent * 0.9, JSON.stringify(v.nack));
+    // Each site's mid layer is nobody's (mains take the top, thumbnails the lowest), and the
+    // top layer of a site nobody has as main is paused too; the lowest always runs.
+    assert.ok(v.layers_paused_at_end >= 4 && v.layers_messages >= 4, JSON.stringify(v));
+    assert.equal(v.receivers_with_video, 4, JSON.stringify(v));
+    assert.equal(r.packets.unprotect_errors, 0);
+  });
+});
+
 test('a muted talker fails the run, and the failure names it', async (t) => {
   await withServer(t, async (srv, dir) => {
     const json = path.join(dir, 'report.json');

@@ -86,6 +86,12 @@ test('a room joins by itself, is muted, asks to speak, answers the roll call, su
     for (let i = 0; i < 12; i++) { widths.push(await meterWidth(admin, commune.site)); await sleep(250); }
     assert.ok(Math.max(...widths) > 0, `meter never moved: ${widths}`);
     assert.ok(new Set(widths).size > 1, `meter stuck at ${widths}`);
+    // Nobody receives its middle simulcast layer (mains take the top, thumbnails the lowest):
+    // the server pauses it and the room's browser stops encoding it; the lowest always runs.
+    await room.waitForFunction(() => {
+      const enc = window.room.peer?.video.sender.getParameters().encodings || [];
+      return enc.length === 3 && enc[0].active && !enc[1].active;
+    }, null, { timeout: 20000 });
     await room.waitForTimeout(500);
     await shot(room, 'room-meeting');
     await assertCleanLayout(room, 'room-meeting');

@@ -406,12 +406,30 @@ static json_t *judge_video(struct load_run *r, struct judge *j)
     json_t *w = json_pack("{s:I,s:f,s:I,s:f,s:f}", "packets", (json_int_t)wp, "pps", win > 0 ? r1((double)wp / win) : 0.0,
                           "bytes", (json_int_t)wb, "mean_packet_bytes", wp ? r1((double)wb / (double)wp) : 0.0,
                           "mean_rtp_bytes", wp ? r1((double)wrtp / (double)wp) : 0.0);
-    return json_pack("{s:i,s:i,s:i,s:I,s:i,s:i,s:i,s:I,s:I,s:I,s:I,s:i,s:o}", "publishers", r->o.video_publishers,
-                     "thumbnails", r->o.video_thumbs, "layers_sent", LVID_LAYERS, "packets_sent",
+    if (r->o.video_nack) {
+        if (env->nack_mismatched)
+            failure(j, "%llu of the server's resends answering a NACK differed from the packet lost",
+                    (unsigned long long)env->nack_mismatched);
+        if (env->nacks_sent < 10 || env->nack_repaired * 10 < env->nacks_sent * 9)
+            failure(j, "NACKs: %llu sent, only %llu answered with the lost packet (%llu unanswered)",
+                    (unsigned long long)env->nacks_sent, (unsigned long long)env->nack_repaired,
+                    (unsigned long long)env->nack_unanswered);
+    }
+    int paused = 0;
+    for (int i = 0; i < r->o.sites; i++)
+        if (r->sites[i].vpub)
+            paused += LVID_LAYERS - __builtin_popcount(r->sites[i].vactive);
+    return json_pack("{s:i,s:i,s:i,s:i,s:I,s:I,s:i,s:i,s:i,s:I,s:I,s:I,s:I,s:i,s:o,s:o}", "publishers", r->o.video_publishers,
+                     "thumbnails", r->o.video_thumbs, "layers_sent", LVID_LAYERS, "layers_paused_at_end", paused,
+                     "layers_messages", (json_int_t)env->layers_msgs, "packets_sent",
                      (json_int_t)env->video_pkts_out, "receivers", expecting, "receivers_with_video", with_video,
                      "ssrcs_received", streams, "packets_received", (json_int_t)env->video_in, "frames_received",
                      (json_int_t)env->video_frames_in, "bytes_received", (json_int_t)env->video_bytes_in,
-                     "decrypted", (json_int_t)env->video_decrypted, "check_every", r->o.video_check, "window", w);
+                     "decrypted", (json_int_t)env->video_decrypted, "check_every", r->o.video_check, "window", w,
+                     "nack", json_pack("{s:i,s:I,s:I,s:I,s:I}", "every", r->o.video_nack, "sent",
+                                       (json_int_t)env->nacks_sent, "repaired", (json_int_t)env->nack_repaired,
+                                       "mismatched", (json_int_t)env->nack_mismatched, "unanswered",
+                                       (json_int_t)env->nack_unanswered));
 }
 
 /* One line per talker that some sampled mix lacks. */

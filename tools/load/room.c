@@ -423,12 +423,18 @@ static void on_error(struct site *s, struct load_env *env, json_t *msg, int64_t 
         join_refused(s, env, code, now_ms);
 }
 
+static void on_layers(struct site *s, struct load_env *env, json_t *msg, int64_t now_ms)
+{
+    (void)now_ms;
+    site_on_layers(s, env, msg);
+}
+
 static const struct {
     const char *type;
     handler_fn fn;
 } handlers[] = {
     {"signedin", on_signedin}, {"invite", on_invite}, {"answer", on_answer}, {"ended", on_ended},
-    {"removed", on_removed}, {"closed", on_closed}, {"error", on_error},
+    {"removed", on_removed}, {"closed", on_closed}, {"error", on_error}, {"layers", on_layers},
 };
 
 struct msg_ctx {

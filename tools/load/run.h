@@ -39,6 +39,7 @@ struct load_opts {
     int video_publishers;       /* --video-publishers: the first N sites send video; -1 all */
     int video_thumbs;           /* --video-thumbnails: extra video tracks each receiver asks for */
     int video_check;            /* --video-check: decrypt one received video packet in N */
+    int video_nack;             /* --video-nack: receivers drop and NACK one video packet in N */
     bool no_listener_audio;     /* --no-listener-audio: listeners send no audio */
     int cpu_pid;                /* --cpu-pid: the server process to measure, 0 none */
     const char *netns;          /* --netns: run the sites from this namespace, NULL none */

@@ -102,6 +102,7 @@ void site_init(struct site *s, int index, int room, int talker, bool muted, bool
     s->ts = rand32();
     s->send_audio = true;
     s->vpub = env->video; /* every site, unless the run gives video roles */
+    s->vactive = (1u << LVID_LAYERS) - 1;
     for (int l = 0; l < 3; l++) {
         s->vssrc[l] = rand32();
         s->vseq[l] = (uint16_t)rand32();
@@ -405,8 +406,24 @@ static void on_message(void *arg, char *text, size_t len)
         site_fail(s, env, "the server reports its session failed");
     } else if (!strcmp(type, "speaker")) {
         s->speaker_events++;
+    } else if (!strcmp(type, "layers")) {
+        site_on_layers(s, env, msg);
     }
     json_decref(msg);
+}
+
+void site_on_layers(struct site *s, struct load_env *env, json_t *msg)
+{
+    json_t *active = json_object_get(msg, "active");
+    uint8_t mask = 1; /* the lowest always runs */
+    for (size_t l = 1; l < LVID_LAYERS && l < json_array_size(active); l++)
+        if (json_is_true(json_array_get(active, l)))
+            mask |= (uint8_t)(1u << l);
+    for (size_t l = json_array_size(active); l < LVID_LAYERS; l++)
+        mask |= (uint8_t)(1u << l); /* not mentioned: unchanged meaning, keep sending */
+    if (mask != s->vactive)
+        env->layers_msgs++;
+    s->vactive = mask;
 }
 
 void site_send_join(struct site *s, struct load_env *env)
@@ -553,6 +570,8 @@ static void count_video(struct site *s, struct load_env *env, uint32_t ssrc, boo
 static bool video_in_clear(struct site *s, struct load_env *env, const uint8_t *buf, size_t len,
                            int64_t now_ms)
 {
+    if (s->nack) /* it must see what it drops and what comes back */
+        return false;
     if (env->video_check_every <= 1 || !s->wc.srtp || len < 12 || buf[0] >> 6 != 2 || !is_vp8(s, buf[1] & 0x7F))
         return false;
     if (s->video_seen++ % (uint32_t)env->video_check_every == 0)
@@ -560,6 +579,47 @@ static bool video_in_clear(struct site *s, struct load_env *env, const uint8_t *
     env->pkts_in++;
     env->bytes_in += len;
     count_video(s, env, be_rd32(buf + 8), buf[1] >> 7, len, now_ms);
+    return true;
+}
+
+/* --video-nack: one video packet in N is treated as lost before it is decrypted (as if the
+ * network had dropped it; decrypting it would make the resend a replay), kept as it came,
+ * and NACKed. The resend must be that very packet: the same clear header fields and the
+ * same encrypted payload, which under the same SSRC and seq means the same plain payload
+ * (header extensions may differ: the transport-wide seq is new on a resend). True when
+ * the packet is consumed. */
+static bool nack_check(struct site *s, struct load_env *env, const uint8_t *buf, size_t len, int64_t now_ms)
+{
+    struct site_nack *n = s->nack;
+    size_t tag = s->wc.srtp_profile == SRTPX_AEAD_AES_128_GCM ? 16 : 10;
+    rtp_hdr_t h, o;
+    if (!s->wc.srtp || len < 12 || buf[0] >> 6 != 2 || !is_vp8(s, buf[1] & 0x7F) || rtp_parse(buf, len, &h) < 0 ||
+        h.padding || h.payload_len <= tag)
+        return false;
+    if (n->pending && h.ssrc == n->ssrc && h.seq == n->seq) {
+        n->pending = false;
+        bool same = rtp_parse(n->pkt, n->len, &o) == 0 && o.pt == h.pt && o.marker == h.marker && o.ts == h.ts &&
+                    o.payload_len == h.payload_len &&
+                    !memcmp(n->pkt + o.payload_off, buf + h.payload_off, h.payload_len - tag);
+        if (same)
+            env->nack_repaired++;
+        else
+            env->nack_mismatched++;
+        return false; /* decrypted and counted now, as it would have been */
+    }
+    if (n->pending && now_ms - n->sent_ms > 1000) {
+        n->pending = false;
+        env->nack_unanswered++;
+    }
+    if (n->pending || len > sizeof n->pkt || s->video_seen++ % (uint32_t)env->video_nack_every)
+        return false;
+    uint8_t fb[64];
+    int fl = rtcp_build_nack(fb, sizeof fb - SRTPX_MAX_TRAILER, s->ssrc, h.ssrc, &h.seq, 1);
+    if (fl < 0 || wclient_send_srtp(&s->wc, fb, (size_t)fl, sizeof fb, true) < 0)
+        return false;
+    *n = (struct site_nack){.pending = true, .seq = h.seq, .ssrc = h.ssrc, .sent_ms = now_ms, .len = len};
+    memcpy(n->pkt, buf, len);
+    env->nacks_sent++;
     return true;
 }
 
@@ -629,6 +689,8 @@ void site_on_udp(struct site *s, struct load_env *env, int64_t now_ms)
         bool rtcp = false;
         int len;
         size_t m = mm[i].msg_len;
+        if (s->nack && nack_check(s, env, bufs[i], m, now_ms))
+            continue;
         if (video_in_clear(s, env, bufs[i], m, now_ms))
             continue;
         len = wclient_input(&s->wc, bufs[i], m, &rtcp);
@@ -711,6 +773,8 @@ static void send_video(struct site *s, struct load_env *env)
     uint32_t ts = s->ts + vframe * LVID_TS_STEP; /* any start value will do: its own clock */
     void *arg[2] = {s, env};
     for (int l = 0; l < LVID_LAYERS; l++) {
+        if (!(s->vactive & (1u << l)))
+            continue;
         struct lvid_stream st = {.ssrc = s->vssrc[l], .seq = s->vseq[l], .picture_id = (uint16_t)(vframe & 0x7FFF)};
         lvid_packetize(env->vid, l, (int)((vframe - s->vkey_base) % LVID_FRAMES), &st, (uint8_t)s->vp8_pt, ts,
                        s->ext_mid, s->mid_video, s->ext_rid, emit_video, arg);
@@ -780,4 +844,6 @@ void site_close(struct site *s, struct load_env *env)
         free(s->ear);
         s->ear = NULL;
     }
+    free(s->nack);
+    s->nack = NULL;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <jansson.h>
 #include "media/dtls.h"
 #include "media/sdp.h"
 #include "media/wclient.h"
@@ -75,6 +76,7 @@ struct load_env {
     int video_publishers;         /* --video-publishers: sites 0..P-1 send video */
     int video_thumbs;             /* --video-thumbnails: extra video tracks each receiver asks for */
     int video_check_every;        /* --video-check: decrypt one video packet in N (the header is clear) */
+    int video_nack_every;         /* --video-nack: a receiver drops one video packet in N and NACKs it */
     struct lroom *lroom;          /* room mode (--credentials, tools/load/room.h), NULL otherwise */
     /* counters, all sites */
     uint64_t pkts_out, pkts_in, bytes_out, bytes_in, video_pkts_out;
@@ -83,6 +85,8 @@ struct load_env {
     uint64_t video_in, video_bytes_in;   /* VP8 RTP received: packets, bytes on the wire */
     uint64_t video_rtp_bytes_in;         /* ... the same without the SRTP tag */
     uint64_t video_frames_in, video_decrypted;
+    uint64_t layers_msgs;         /* `layers` messages applied (paused or resumed layers) */
+    uint64_t nacks_sent, nack_repaired, nack_mismatched, nack_unanswered; /* --video-nack */
     int in_flight;                /* sites between TCP and SRTP keys */
     int joined, failed;
 };
@@ -105,6 +109,17 @@ struct site_rx {
 struct site_vstream {
     uint32_t ssrc;
     uint64_t packets, frames, bytes; /* bytes on the wire */
+};
+
+/* --video-nack: the one video packet a receiver pretends it lost, kept to compare with
+ * what the server resends. */
+struct site_nack {
+    bool pending;
+    uint16_t seq;
+    uint32_t ssrc;
+    int64_t sent_ms;              /* when the NACK went out */
+    size_t len;
+    uint8_t pkt[1500];            /* the packet as it arrived, decrypted */
 };
 
 struct site {
@@ -133,6 +148,7 @@ struct site {
     uint32_t frames;              /* audio packets sent */
     uint32_t vkey_base;           /* video frame at which the ring restarted (a keyframe) */
     int64_t vkey_ms;              /* when a keyframe request last restarted it */
+    uint8_t vactive;              /* bit per simulcast layer to send: the server's `layers` */
     const struct la_ring *ring;   /* what it sends */
     int64_t t_open_ms, t_keys_ms, t_first_ms; /* monotonic */
     int64_t next_consent_ms;
@@ -146,6 +162,7 @@ struct site {
     uint64_t video_pkts_in, video_bytes_in;
     uint32_t video_seen;          /* for --video-check sampling */
     struct site_vstream vstreams[SITE_MAX_VSTREAMS];
+    struct site_nack *nack;       /* --video-nack, receivers only, owned; else NULL */
     int n_vstreams;               /* distinct SSRCs seen, up to SITE_MAX_VSTREAMS */
     int64_t next_join_ms;         /* Janus subscriber: when to subscribe again (0: not waiting) */
     struct site_rx rx;
@@ -190,6 +207,9 @@ void site_ws_rearm(struct site *s, struct load_env *env);
 void site_set_stage(struct site *s, struct load_env *env, enum site_stage st);
 /* Sends `join` for s->conference with a new offer; stage SITE_ANSWER (or SITE_FAILED). */
 void site_send_join(struct site *s, struct load_env *env);
+/* `layers`: send only the simulcast layers the server says someone receives, as a browser
+ * does with RTCRtpSender.setParameters; the lowest always runs. */
+void site_on_layers(struct site *s, struct load_env *env, json_t *msg);
 /* Takes the server's answer (session id and SDP): stage SITE_CONNECTING (or SITE_FAILED). */
 void site_take_answer(struct site *s, struct load_env *env, const char *session, const char *sdp);
 

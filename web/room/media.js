@@ -129,6 +129,15 @@ export class Peer {
 
   remoteAudio() { return this.audio.receiver.track; }
 
+  // active[i]: whether simulcast layer i (lowest first) is sent; the others stop encoding.
+  async setLayers(active) {
+    const p = this.video.sender.getParameters();
+    if (!p.encodings || p.encodings.length !== active.length) return;
+    p.encodings.forEach((e, i) => { e.active = !!active[i]; });
+    try { await this.video.sender.setParameters(p); } catch { /* renegotiating: the next message applies */ }
+    this.layers = active.slice();
+  }
+
   // Measures the link since the last call: round trip, loss, jitter, bitrates, and a grade.
   async stats() {
     const now = performance.now();

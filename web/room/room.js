@@ -230,6 +230,8 @@ const handlers = {
   },
   speaker(m) { if (m.conference === S.confId) S.speaker = m.site; },
   tracks(m) { if (m.conference === S.confId) S.tracks = m; },
+  // The server pauses the simulcast layers nobody receives: stop encoding them.
+  layers(m) { if (m.conference === S.confId && S.peer) S.peer.setLayers(m.active); },
   select() {},
   rollcall(m) {
     if (m.conference === S.confId && m.site === me()) view.toast(t(`room.toast.rollcall.${m.result}`), m.result === 'present' ? 'ok' : 'bad');
