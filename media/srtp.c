@@ -1,5 +1,6 @@
-/* libsrtp2 wrapper: builds the inbound/outbound policy pair from a DTLS-SRTP profile
- * and maps libsrtp's status codes onto a few reasons the media path counts drops by.
+/* SRTP front: AEAD_AES_128_GCM goes to media/srtp_gcm.c (OpenSSL), AES-CM (and GCM under
+ * SRTPX_LIBSRTP_ONLY) to libsrtp2, whose inbound/outbound policy pair is built here from a
+ * DTLS-SRTP profile; both report drops as the same few reasons the media path counts.
  * All libsrtp setup lives here so no other file includes <srtp2/srtp.h>. */
 #include "media/srtp.h"
 #include "media/srtp_gcm.h"
@@ -17,9 +18,9 @@
 #define SRTCP_INDEX_LEN 4 /* E flag + 31-bit index, after the payload */
 
 struct srtpx_session {
-    struct sgcm *gcm;    /* RTP under AEAD_AES_128_GCM (media/srtp_gcm.c), else NULL */
-    srtp_t tx;           /* ssrc_any_outbound: every SSRC we send */
-    srtp_t rx;           /* ssrc_any_inbound: every SSRC the peer sends */
+    struct sgcm *gcm;    /* AEAD_AES_128_GCM via media/srtp_gcm.c, else NULL */
+    srtp_t tx;           /* ssrc_any_outbound: every SSRC we send; NULL with gcm */
+    srtp_t rx;           /* ssrc_any_inbound: every SSRC the peer sends; NULL with gcm */
     size_t rtp_trailer;  /* bytes srtp_protect appends */
     size_t rtcp_trailer; /* bytes srtp_protect_rtcp appends */
 };
@@ -114,6 +115,8 @@ srtpx_session_t *srtpx_session_new_ex(int profile, const uint8_t *tx_master,
     }
     s->rtp_trailer = tag_len(profile);
     s->rtcp_trailer = tag_len(profile) + SRTCP_INDEX_LEN;
+    if (s->gcm)
+        return s; /* libsrtp2 would never see a packet: no contexts to key and keep */
     s->tx = make_ctx(profile, ssrc_any_outbound, tx_master);
     if (!s->tx)
         goto out_free;
@@ -138,8 +141,10 @@ void srtpx_session_free(srtpx_session_t *s)
     if (s->gcm)
         sgcm_free(s->gcm);
     free(s->gcm);
-    srtp_dealloc(s->tx);
-    srtp_dealloc(s->rx);
+    if (s->tx)
+        srtp_dealloc(s->tx);
+    if (s->rx)
+        srtp_dealloc(s->rx);
     free(s);
 }
 
@@ -226,6 +231,8 @@ int srtpx_protect_rtcp(srtpx_session_t *s, uint8_t *buf, size_t *len, size_t cap
         return rc;
     if (cap < *len || cap - *len < s->rtcp_trailer)
         return SRTPX_ERR_SPACE;
+    if (s->gcm)
+        return map_gcm(sgcm_protect_rtcp(s->gcm, buf, len, cap));
     rc = map_status(srtp_protect_rtcp(s->tx, buf, &n));
     if (rc == 0)
         *len = (size_t)n;
@@ -237,6 +244,8 @@ int srtpx_unprotect_rtcp(srtpx_session_t *s, uint8_t *buf, size_t *len)
     int n, rc = check(s, buf, len, RTCP_HEADER_MIN + (s ? s->rtcp_trailer : 0), &n);
     if (rc < 0)
         return rc;
+    if (s->gcm)
+        return map_gcm(sgcm_unprotect_rtcp(s->gcm, buf, len));
     rc = map_status(srtp_unprotect_rtcp(s->rx, buf, &n));
     if (rc == 0)
         *len = (size_t)n;

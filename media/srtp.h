@@ -1,8 +1,8 @@
-/* SRTP/SRTCP for one peer, over libsrtp2 (and OpenSSL for RTP under GCM): an outbound context (any SSRC we send) and an
- * inbound one (any SSRC the peer sends), keyed from DTLS-SRTP. Prefixed srtpx_ so it
- * cannot clash with libsrtp2's own srtp_* symbols. A session belongs to one thread;
- * packets are transformed in place with no allocation (except libsrtp cloning its
- * template the first time it sees a new SSRC). */
+/* SRTP/SRTCP for one peer, over OpenSSL for AEAD_AES_128_GCM and libsrtp2 for AES-CM: an
+ * outbound context (any SSRC we send) and an inbound one (any SSRC the peer sends), keyed
+ * from DTLS-SRTP. Prefixed srtpx_ so it cannot clash with libsrtp2's own srtp_* symbols.
+ * A session belongs to one thread; packets are transformed in place with no allocation
+ * (except libsrtp cloning its template the first time it sees a new SSRC). */
 #ifndef MEDIA_SRTP_H
 #define MEDIA_SRTP_H
 
@@ -45,10 +45,11 @@ size_t srtpx_master_len(int profile);
 srtpx_session_t *srtpx_session_new(int profile, const uint8_t *tx_master,
                                    const uint8_t *rx_master);
 
-/* As srtpx_session_new. RTP under AEAD_AES_128_GCM goes through media/srtp_gcm.c (OpenSSL)
- * rather than libsrtp2, whose NSS backend locks and allocates per packet; SRTCP and the
- * AES-CM profile always use libsrtp2. SRTPX_LIBSRTP_ONLY keeps libsrtp2 for everything
- * (tests cross-check the two with it). */
+/* As srtpx_session_new. SRTP and SRTCP under AEAD_AES_128_GCM go through media/srtp_gcm.c
+ * (OpenSSL) rather than libsrtp2, whose NSS backend locks and allocates per packet; the
+ * AES-CM profile always uses libsrtp2. SRTPX_LIBSRTP_ONLY keeps libsrtp2 for everything
+ * (tests cross-check the two with it). With media/srtp_gcm.c a session tracks at most
+ * 16 SSRCs per direction for RTP and 16 for SRTCP (SRTPX_ERR_OTHER beyond). */
 #define SRTPX_LIBSRTP_ONLY 1u
 srtpx_session_t *srtpx_session_new_ex(int profile, const uint8_t *tx_master,
                                       const uint8_t *rx_master, unsigned flags);
