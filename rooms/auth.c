@@ -3,6 +3,7 @@
  * index, so a sign-in never allocates and memory stays bounded however many clients try. */
 #include "rooms/auth.h"
 
+#include <arpa/inet.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,19 @@ bool auth_password_verify(const char *encoded, const char *password)
         strnlen(encoded, AUTH_HASH_MAX) >= AUTH_HASH_MAX)
         return false;
     return crypto_pwhash_str_verify(encoded, password, strlen(password)) == 0;
+}
+
+bool auth_password_verify_dummy(const char *password)
+{
+    static char dummy[AUTH_HASH_MAX]; /* the signaling thread only; remade if the cost changes */
+    if (!dummy[0] || auth_password_needs_rehash(dummy)) {
+        char random[40];
+        auth_random_secret(random, sizeof random, 24);
+        if (auth_password_hash(random, dummy) < 0)
+            return false;
+    }
+    (void)auth_password_verify(dummy, password); /* a random password nobody knows: false */
+    return false;
 }
 
 bool auth_password_needs_rehash(const char *encoded)
@@ -170,6 +184,11 @@ void auth_random_secret(char *out, size_t outlen, size_t nbytes)
     sodium_memzero(buf, sizeof buf);
 }
 
+void auth_random_bytes(void *buf, size_t n)
+{
+    randombytes_buf(buf, n);
+}
+
 static void sha256(const char *s, unsigned char d[crypto_hash_sha256_BYTES])
 {
     crypto_hash_sha256(d, (const unsigned char *)s, strlen(s));
@@ -194,6 +213,68 @@ bool auth_secret_matches(const char *digest_hex, const char *secret)
         return false;
     sha256(secret, got);
     return sodium_memcmp(want, got, sizeof want) == 0;
+}
+
+_Static_assert(AUTH_PIN_KEY_BYTES == crypto_auth_hmacsha256_KEYBYTES, "AUTH_PIN_KEY_BYTES");
+
+/* HMAC-SHA256(key, the 32 bytes of a PIN's SHA-256), in hex. */
+static void pin_hmac(const unsigned char *key, const unsigned char d[crypto_hash_sha256_BYTES],
+                     char out[AUTH_DIGEST_HEX])
+{
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, key, AUTH_PIN_KEY_BYTES);
+    crypto_auth_hmacsha256_update(&st, d, crypto_hash_sha256_BYTES);
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_bin2hex(out, AUTH_DIGEST_HEX, mac, sizeof mac);
+    sodium_memzero(&st, sizeof st);
+}
+
+void auth_pin_keyed(const unsigned char key[AUTH_PIN_KEY_BYTES], const char *pin, char out[AUTH_DIGEST_HEX])
+{
+    unsigned char d[crypto_hash_sha256_BYTES];
+    sha256(pin ? pin : "", d);
+    pin_hmac(key, d, out);
+}
+
+void auth_pin_digest(const unsigned char key[AUTH_PIN_KEY_BYTES], const char *pin, char out[AUTH_DIGEST_HEX])
+{
+    char keyed[AUTH_DIGEST_HEX];
+    auth_pin_keyed(key, pin, keyed);
+    auth_secret_digest(keyed, out);
+}
+
+int auth_pin_rekey(const unsigned char key[AUTH_PIN_KEY_BYTES], const char *old_hex, char out[AUTH_DIGEST_HEX])
+{
+    unsigned char d[crypto_hash_sha256_BYTES];
+    size_t len = 0;
+    char keyed[AUTH_DIGEST_HEX];
+    out[0] = '\0';
+    if (!old_hex || strnlen(old_hex, AUTH_DIGEST_HEX) != AUTH_DIGEST_HEX - 1 ||
+        sodium_hex2bin(d, sizeof d, old_hex, AUTH_DIGEST_HEX - 1, NULL, &len, NULL) != 0 || len != sizeof d)
+        return -1;
+    pin_hmac(key, d, keyed);
+    auth_secret_digest(keyed, out);
+    return 0;
+}
+
+void auth_addr_key(const char *addr, char *out, size_t outlen)
+{
+    unsigned char a[16];
+    char text[INET6_ADDRSTRLEN];
+    if (!addr || inet_pton(AF_INET6, addr, a) != 1) { /* IPv4, or not an address: as it is */
+        snprintf(out, outlen, "addr:%s", addr ? addr : "");
+        return;
+    }
+    static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (!memcmp(a, v4mapped, sizeof v4mapped)) {
+        inet_ntop(AF_INET, a + 12, text, sizeof text);
+        snprintf(out, outlen, "addr:%s", text);
+        return;
+    }
+    memset(a + 8, 0, 8);
+    inet_ntop(AF_INET6, a, text, sizeof text);
+    snprintf(out, outlen, "addr:%s/64", text);
 }
 
 /* The smallest power of two >= n (n <= MAX_TABLE), used as a bucket count. */
@@ -372,18 +453,32 @@ static int *session_by_token(struct auth_sessions *s, const char *token)
     return session_find(s, d);
 }
 
-int64_t auth_session_lookup(struct auth_sessions *s, const char *token, int64_t now_ms)
+/* The live session of token (an expired one is forgotten), or NULL. */
+static struct session *session_live(struct auth_sessions *s, const char *token, int64_t now_ms)
 {
     int *link = session_by_token(s, token);
     if (!link)
-        return -1;
-    struct session *e = &s->slots[*link];
-    if (session_expired(e, now_ms)) {
+        return NULL;
+    if (session_expired(&s->slots[*link], now_ms)) {
         session_remove(s, link);
-        return -1;
+        return NULL;
     }
+    return &s->slots[*link];
+}
+
+int64_t auth_session_lookup(struct auth_sessions *s, const char *token, int64_t now_ms)
+{
+    struct session *e = session_live(s, token, now_ms);
+    if (!e)
+        return -1;
     e->idle_deadline_ms = now_ms + s->idle_ms;
     return e->user_id;
+}
+
+int64_t auth_session_peek(struct auth_sessions *s, const char *token, int64_t now_ms)
+{
+    struct session *e = session_live(s, token, now_ms);
+    return e ? e->user_id : -1;
 }
 
 void auth_session_revoke(struct auth_sessions *s, const char *token)

@@ -23,6 +23,10 @@ int auth_init(void);
  * both hash and verify, so a huge request body cannot buy argon2 work. */
 int auth_password_hash(const char *password, char out[AUTH_HASH_MAX]); /* 0 / -1 */
 bool auth_password_verify(const char *encoded, const char *password);
+/* Spends the work of one auth_password_verify (against an argon2id hash of the current cost,
+ * made on first use) and returns false: a sign-in with an unknown or disabled account must take
+ * as long as one with a real account, or its timing tells which user names exist. */
+bool auth_password_verify_dummy(const char *password);
 /* True if encoded was made with other limits than the current ones (rehash after a sign-in). */
 bool auth_password_needs_rehash(const char *encoded);
 /* At least 10 characters, at most 128 bytes, valid UTF-8, and not all of one class (letters
@@ -34,10 +38,24 @@ void auth_set_cost_for_tests(bool cheap);
  * 4*ceil(nbytes/3)+1 bytes; if it is smaller, out becomes "" (which no digest ever matches).
  * Site credentials are 24 random bytes (32 chars). */
 void auth_random_secret(char *out, size_t outlen, size_t nbytes);
+/* n bytes from the CSPRNG (server secrets). */
+void auth_random_bytes(void *buf, size_t n);
 /* Site credentials are high-entropy, so one SHA-256 (lowercase hex) is their stored form. */
 void auth_secret_digest(const char *secret, char out[AUTH_DIGEST_HEX]);
 /* Constant-time comparison; false for an empty secret or a malformed digest. */
 bool auth_secret_matches(const char *digest_hex, const char *secret);
+
+/* Conference PINs have 4 to 12 digits: a plain hash of one is inverted at once, so they are
+ * keyed by a random secret of the server (kept in its database; store_pin_key).
+ * auth_pin_keyed = HMAC-SHA256(key, SHA-256(pin)) in hex is what a join presents to
+ * live_may_join, and the stored pin_digest is auth_pin_digest = auth_secret_digest(keyed).
+ * The SHA-256 inside lets auth_pin_rekey turn a digest stored before the key existed (the
+ * SHA-256 hex of the PIN) into the keyed form without knowing the PIN: 0, or -1 (out "") if
+ * old_hex is not 64 hex digits. */
+#define AUTH_PIN_KEY_BYTES 32
+void auth_pin_keyed(const unsigned char key[AUTH_PIN_KEY_BYTES], const char *pin, char out[AUTH_DIGEST_HEX]);
+void auth_pin_digest(const unsigned char key[AUTH_PIN_KEY_BYTES], const char *pin, char out[AUTH_DIGEST_HEX]);
+int auth_pin_rekey(const unsigned char key[AUTH_PIN_KEY_BYTES], const char *old_hex, char out[AUTH_DIGEST_HEX]);
 
 /* Admin sessions in memory: token -> user id (>= 0), with idle and absolute expiry. Only a
  * SHA-256 of each token is kept. A session is expired at the instant its deadline is reached. */
@@ -53,6 +71,9 @@ int auth_session_create(struct auth_sessions *s, int64_t user_id, int64_t now_ms
                         int64_t *expires_at_ms);
 /* The user id, refreshing the idle deadline; -1 if unknown or expired (and then forgotten). */
 int64_t auth_session_lookup(struct auth_sessions *s, const char *token, int64_t now_ms);
+/* The same without refreshing: for checks the server makes by itself (an open events socket),
+ * which must not keep an idle sign-in alive. */
+int64_t auth_session_peek(struct auth_sessions *s, const char *token, int64_t now_ms);
 void auth_session_revoke(struct auth_sessions *s, const char *token);
 void auth_sessions_revoke_user(struct auth_sessions *s, int64_t user_id); /* password change, user deleted */
 /* Sessions held, including expired ones not yet noticed. */
@@ -71,5 +92,9 @@ void auth_limiter_free(struct auth_limiter *l);
 int64_t auth_limiter_check(struct auth_limiter *l, const char *key, int64_t now_ms);
 void auth_limiter_fail(struct auth_limiter *l, const char *key, int64_t now_ms);
 void auth_limiter_success(struct auth_limiter *l, const char *key);
+/* The limiter key of a peer address: "addr:<IPv4>" (an IPv4-mapped IPv6 address is its IPv4),
+ * "addr:<prefix>::/64" for IPv6, since one subscriber usually holds a whole /64, or
+ * "addr:<text>" for text that is not an address. out should hold 64 bytes. */
+void auth_addr_key(const char *addr, char *out, size_t outlen);
 
 #endif

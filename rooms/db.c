@@ -2,6 +2,7 @@
  * failure leaves the schema at the previous version. */
 #include "rooms/db.h"
 #include "mcu/log.h"
+#include "rooms/auth.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -141,6 +142,17 @@ static const char *const migrations[] = {
     "  started_by TEXT NOT NULL DEFAULT ''"
     ");"
     "CREATE INDEX recordings_conf ON recordings(conference_id);",
+    /* 6: secrets of this server, made once at random. pin_key keys the conference PINs
+     * (rooms/auth.h auth_pin_digest); the PINs stored before it, a plain SHA-256 of the
+     * digits, are keyed now. mcu_random_bytes and mcu_pin_rekey are registered by db_open. */
+    "CREATE TABLE server_secrets ("
+    "  name TEXT PRIMARY KEY,"
+    "  value BLOB NOT NULL"
+    ");"
+    "INSERT INTO server_secrets VALUES ('pin_key', mcu_random_bytes(32));"
+    "UPDATE conferences SET pin_digest = "
+    "  mcu_pin_rekey(pin_digest, (SELECT value FROM server_secrets WHERE name = 'pin_key'))"
+    "  WHERE pin_digest IS NOT NULL;",
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -179,6 +191,33 @@ static int exec(struct db *db, const char *sql, char *err, size_t errlen)
     return 0;
 }
 
+/* mcu_random_bytes(n): n bytes (1..64) from the CSPRNG, for the secrets migrations make. */
+static void sql_random_bytes(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    int n = sqlite3_value_int(argv[0]);
+    unsigned char buf[64];
+    if (n < 1 || n > (int)sizeof buf || auth_init() < 0)
+        return sqlite3_result_error(ctx, "mcu_random_bytes: 1 to 64 bytes", -1);
+    auth_random_bytes(buf, (size_t)n);
+    sqlite3_result_blob(ctx, buf, n, SQLITE_TRANSIENT);
+}
+
+/* mcu_pin_rekey(old digest, key): a PIN's plain SHA-256 hex as auth_pin_digest stores it
+ * now. A malformed old digest, which no PIN ever matched, is kept as it is (still matching
+ * none) rather than dropped, which would open the conference. */
+static void sql_pin_rekey(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *old = (const char *)sqlite3_value_text(argv[0]);
+    char out[AUTH_DIGEST_HEX];
+    if (sqlite3_value_bytes(argv[1]) != AUTH_PIN_KEY_BYTES)
+        return sqlite3_result_error(ctx, "mcu_pin_rekey: the key must be 32 bytes", -1);
+    if (auth_pin_rekey(sqlite3_value_blob(argv[1]), old, out) < 0)
+        return sqlite3_result_value(ctx, argv[0]);
+    sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+}
+
 static int migrate(struct db *db, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
@@ -188,6 +227,12 @@ static int migrate(struct db *db, char *err, size_t errlen)
     sqlite3_finalize(st);
     if (version > NMIGRATIONS) {
         snprintf(err, errlen, "database schema %d is newer than this server (%d)", version, NMIGRATIONS);
+        return -1;
+    }
+    if (sqlite3_create_function(db->h, "mcu_random_bytes", 1, SQLITE_UTF8, NULL, sql_random_bytes, NULL, NULL) ||
+        sqlite3_create_function(db->h, "mcu_pin_rekey", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_pin_rekey,
+                                NULL, NULL)) {
+        snprintf(err, errlen, "cannot register the migrations' functions: %s", sqlite3_errmsg(db->h));
         return -1;
     }
     for (int v = version; v < NMIGRATIONS; v++) {

@@ -936,11 +936,30 @@ const char *store_rollcall_get(struct db *db, int64_t conf, int64_t site, char *
     return r;
 }
 
+/* ---- secrets of this server */
+
+int store_pin_key(struct db *db, unsigned char key[32])
+{
+    sqlite3_stmt *st = prep(db, "SELECT value FROM server_secrets WHERE name = 'pin_key'");
+    if (!st)
+        return STORE_ERROR;
+    int rc = STORE_ERROR;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
+        memcpy(key, sqlite3_column_blob(st, 0), 32);
+        rc = STORE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* ---- audit */
 
+/* The one way into the audit log, so that every entry also reaches the log and syslog
+ * (log_audit), whatever the log level, even when the database write fails. */
 int store_audit(struct db *db, const char *actor, const char *action, const char *target, const char *address,
                 const char *result, const char *detail, const char *unit)
 {
+    log_audit(actor && actor[0] ? actor : "-", action, target, address, result, detail);
     sqlite3_stmt *st = prep(db, "INSERT INTO audit(at, actor, action, target, address, result, detail, unit) "
                                 "VALUES (?,?,?,?,?,?,?,?)");
     if (!st)

@@ -141,7 +141,12 @@ int store_conf_site_ids(struct db *db, int64_t conf, int64_t **ids);
 int store_site_seen(struct db *db, int64_t site, int64_t at);
 int64_t store_site_last_seen(struct db *db, int64_t site); /* 0 = never, or unknown site */
 
-/* --- audit log (also written to syslog by the caller's logger) */
+/* --- the server's conference-PIN key (32 random bytes, made by the schema; see
+ * auth_pin_digest). STORE_OK or STORE_ERROR. */
+int store_pin_key(struct db *db, unsigned char key[32]);
+
+/* --- audit log: each entry is also logged by log_audit (stderr at any log level, and syslog
+ * when it is on). unit is the target's unit ("" = national), for scoped reading. */
 int store_audit(struct db *db, const char *actor, const char *action, const char *target,
                 const char *address, const char *result, const char *detail, const char *unit);
 json_t *store_audit_json(struct db *db, const char *scope, int limit, int64_t before_id);

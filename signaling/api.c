@@ -44,9 +44,7 @@ void api_audit(struct req *r, const char *action, const char *target, const char
                   const char *unit)
 {
     const char *actor = r->user.username[0] ? r->user.username : "-";
-    store_audit(r->db, actor, action, target, r->c->addr, result, detail, unit);
-    log_info("audit", "%s %s %s from %s: %s%s%s", actor, action, target ? target : "", r->c->addr, result,
-             detail && detail[0] ? " " : "", detail ? detail : "");
+    store_audit(r->db, actor, action, target, r->c->addr, result, detail, unit); /* also logs it */
 }
 
 /* ---- helpers for bodies and parameters */
@@ -173,6 +171,33 @@ static bool tls(struct req *r)
     return r->sig->srv->cfg.tls_cert[0] != 0;
 }
 
+/* Sign-in limits, by account ("user:<name>") and by address (an IPv6 address by its /64):
+ * signin_wait fills the keys and says how many ms to wait before a try (0 = now);
+ * signin_failed counts a failure on both. */
+struct signin_keys {
+    char user[96], addr[80];
+};
+
+static int64_t signin_wait(struct req *r, struct signin_keys *k, const char *name, int64_t now)
+{
+    snprintf(k->user, sizeof k->user, "user:%s", name);
+    auth_addr_key(r->c->addr, k->addr, sizeof k->addr);
+    int64_t wait = auth_limiter_check(r->sig->limiter, k->user, now);
+    int64_t wait2 = auth_limiter_check(r->sig->limiter, k->addr, now);
+    return wait2 > wait ? wait2 : wait;
+}
+
+static void signin_failed(struct req *r, const struct signin_keys *k, int64_t now)
+{
+    auth_limiter_fail(r->sig->limiter, k->user, now);
+    auth_limiter_fail(r->sig->limiter, k->addr, now);
+}
+
+static void rate_limited(struct req *r, int64_t wait)
+{
+    api_fail(r, 429, "rate_limited", "too many failed sign-ins; try again in %lld s", (long long)(wait + 999) / 1000);
+}
+
 static void h_login(struct req *r)
 {
     static const char *const fields[] = {"username", "password", NULL};
@@ -183,29 +208,24 @@ static void h_login(struct req *r)
     const char *pw = bad ? NULL : api_body_str(r, "password", 1024, true, &bad);
     if (bad)
         return;
-    char kuser[96], kaddr[80];
-    snprintf(kuser, sizeof kuser, "user:%s", name);
-    snprintf(kaddr, sizeof kaddr, "addr:%s", r->c->addr);
+    struct signin_keys k;
     int64_t now = store_now_ms();
-    int64_t wait = auth_limiter_check(r->sig->limiter, kuser, now);
-    int64_t wait2 = auth_limiter_check(r->sig->limiter, kaddr, now);
-    if (wait2 > wait)
-        wait = wait2;
+    int64_t wait = signin_wait(r, &k, name, now);
     if (wait > 0) {
         api_audit(r, "auth.login", name, "rate_limited", "", "");
-        api_fail(r, 429, "rate_limited", "too many failed sign-ins; try again in %lld s", (long long)(wait + 999) / 1000);
-        return;
+        return rate_limited(r, wait);
     }
     struct store_user u;
-    bool ok = store_user_by_name(r->db, name, &u) == 0 && !u.disabled && auth_password_verify(u.password_hash, pw);
+    bool found = store_user_by_name(r->db, name, &u) == 0;
+    /* The same argon2 work whether the account exists or not: the timing tells nothing. */
+    bool ok = found ? auth_password_verify(u.password_hash, pw) && !u.disabled : auth_password_verify_dummy(pw);
     if (!ok) {
-        auth_limiter_fail(r->sig->limiter, kuser, now);
-        auth_limiter_fail(r->sig->limiter, kaddr, now);
-        api_audit(r, "auth.login", name, "denied", "", "");
+        signin_failed(r, &k, now);
+        api_audit(r, "auth.login", name, "denied", "", found ? u.unit : "");
         api_fail(r, 401, "bad_credentials", "wrong user name or password");
         return;
     }
-    auth_limiter_success(r->sig->limiter, kuser);
+    auth_limiter_success(r->sig->limiter, k.user); /* not the address: one good account clears no one else */
     char token[AUTH_TOKEN_MAX];
     int64_t expires;
     if (auth_session_create(r->sig->sessions, u.id, now, token, &expires) < 0) {
@@ -246,10 +266,20 @@ static void h_password(struct req *r)
     if (bad)
         return;
     char err[160];
+    /* Guessing the current password through a stolen session is limited like a sign-in. */
+    struct signin_keys k;
+    int64_t now = store_now_ms();
+    int64_t wait = signin_wait(r, &k, r->user.username, now);
+    if (wait > 0) {
+        api_audit(r, "auth.password", r->user.username, "rate_limited", "", r->user.unit);
+        return rate_limited(r, wait);
+    }
     if (!auth_password_verify(r->user.password_hash, old)) {
+        signin_failed(r, &k, now);
         api_audit(r, "auth.password", r->user.username, "denied", "", r->user.unit);
         return api_fail(r, 401, "bad_credentials", "the current password is wrong");
     }
+    auth_limiter_success(r->sig->limiter, k.user);
     if (auth_password_policy(nw, err, sizeof err) < 0)
         return api_fail(r, 400, "weak_password", "%s", err);
     if (auth_password_hash(nw, r->user.password_hash) < 0 || store_user_update(r->db, &r->user) < 0)
@@ -308,8 +338,10 @@ static void h_units(struct req *r)
     const char *level = api_query(r, "level", lbuf, sizeof lbuf);
     const char *q = api_query(r, "q", qbuf, sizeof qbuf);
     const char *scope = r->user.unit;
-    if (parent && !api_in_scope(r, parent) && !(scope[0] && store_unit_within(r->db, scope, parent)))
-        return api_fail(r, 403, "forbidden", "outside your unit's scope");
+    /* a unit above the caller's may be listed: the panel draws where the caller's unit hangs */
+    if (parent && !(scope[0] && store_unit_within(r->db, scope, parent)) &&
+        !api_check_scope(r, parent, "unit.read", parent))
+        return;
     api_reply(r, 200, json_pack("{s:o}", "units", store_units_list(r->db, scope, parent, level ? atoi(level) : 0, q)));
 }
 
@@ -318,8 +350,8 @@ static void h_unit(struct req *r)
     const char *id = r->seg[1];
     if (!store_unit_exists(r->db, id))
         return api_fail(r, 404, "not_found", "no unit '%s'", id);
-    if (!api_in_scope(r, id))
-        return api_fail(r, 403, "forbidden", "outside your unit's scope");
+    if (!api_check_scope(r, id, "unit.read", id))
+        return;
     api_reply(r, 200, json_pack("{s:o}", "unit", store_unit_json(r->db, id)));
 }
 
@@ -359,8 +391,8 @@ static void h_sites(struct req *r)
     char ubuf[64], sbuf[8];
     const char *unit = api_query(r, "unit", ubuf, sizeof ubuf);
     const char *sub = api_query(r, "subtree", sbuf, sizeof sbuf);
-    if (unit && !api_in_scope(r, unit))
-        return api_fail(r, 403, "forbidden", "outside your unit's scope");
+    if (unit && !api_check_scope(r, unit, "site.read", unit))
+        return;
     json_t *sites = store_sites_list(r->db, r->user.unit, unit, sub && !strcmp(sub, "true"));
     size_t i;
     json_t *s;
@@ -495,7 +527,17 @@ static void h_site_credential(struct req *r)
         json_decref(secret);
         return api_fail(r, 500, "internal", "cannot store the credential");
     }
-    api_audit(r, "site.credential", api_site_target(&s), "ok", "", s.unit);
+    struct conn *c = rooms_site_conn(r->sig, s.id);
+    if (c && !c->replaced) { /* signed in with the old secret: told why, then signed out */
+        json_t *e = json_pack("{s:s,s:s,s:s}", "type", "error", "code", "credential_changed", "message",
+                              "this site's credential was replaced; sign in with the new one");
+        rooms_send(c, e);
+        json_decref(e);
+        ws_end_session(c);
+        c->replaced = true; /* it says nothing more; closed once the error is written */
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 1);
+    }
+    api_audit(r, "site.credential", api_site_target(&s), "ok", c ? "signed out" : "", s.unit);
     api_reply(r, 200, json_pack("{s:o,s:o}", "site", store_site_json(&s), "secret", secret));
 }
 

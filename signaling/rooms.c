@@ -119,14 +119,15 @@ static bool hook_site_online(void *ctx, int64_t site)
 }
 
 /* An admin events socket lives only as long as its sign-in: logout, expiry, a password
- * change or a disabled account close it. */
+ * change or a disabled account close it. Only a peek: an open socket is not a use of the
+ * sign-in, or a panel left open would never reach its idle expiry. */
 static void check_watchers(struct signaling *sig, int64_t now)
 {
     for (struct conn *c = sig->endpoints; c; c = c->ws_next) {
         if (!c->events || !c->user_id || c->replaced)
             continue;
         struct store_user u;
-        if (auth_session_lookup(sig->sessions, c->token, now) == c->user_id &&
+        if (auth_session_peek(sig->sessions, c->token, now) == c->user_id &&
             store_user_get(&sig->srv->db, c->user_id, &u) == 0 && !u.disabled)
             continue;
         json_t *e = json_pack("{s:s,s:s,s:s}", "type", "error", "code", "unauthorized", "message",

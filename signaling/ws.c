@@ -176,6 +176,51 @@ void ws_unplace_conf(struct signaling *sig, const char *conference)
     unplace(sig, conference);
 }
 
+/* A refused PIN in the audit log, under the conference's host unit. */
+static void audit_pin(struct conn *c, int64_t room, const char *result)
+{
+    struct db *db = &c->sig->srv->db;
+    char actor[32], target[32];
+    struct store_conf sc;
+    snprintf(actor, sizeof actor, "site:%lld", (long long)c->site_id);
+    snprintf(target, sizeof target, "conference:%lld", (long long)room);
+    store_audit(db, actor, "conference.join", target, c->addr, result, "",
+                store_conf_get(db, room, &sc) == 0 ? sc.host_unit : "");
+}
+
+/* live_may_join with the PIN as it is stored (keyed, auth_pin_keyed), and wrong PINs limited
+ * per conference and site like sign-ins: after 5 in a minute a lockout that doubles. NULL, or
+ * the error code with a sentence in err. */
+static const char *room_may_join(struct conn *c, int64_t room, const char *pin, char *err, size_t errlen)
+{
+    struct signaling *sig = c->sig;
+    char key[64], keyed[AUTH_DIGEST_HEX];
+    snprintf(key, sizeof key, "pin:%lld:%lld", (long long)room, (long long)c->site_id);
+    int64_t now = store_now_ms();
+    if (pin) {
+        unsigned char pk[AUTH_PIN_KEY_BYTES];
+        int64_t wait = auth_limiter_check(sig->limiter, key, now);
+        if (wait > 0) {
+            audit_pin(c, room, "rate_limited");
+            snprintf(err, errlen, "too many wrong PINs; try again in %lld s", (long long)(wait + 999) / 1000);
+            return "rate_limited";
+        }
+        if (store_pin_key(&sig->srv->db, pk) < 0) {
+            snprintf(err, errlen, "cannot check the PIN");
+            return "internal";
+        }
+        auth_pin_keyed(pk, pin, keyed);
+    }
+    const char *e = live_may_join(sig->live, room, c->site_id, pin ? keyed : NULL, err, errlen);
+    if (pin && e && !strcmp(e, "bad_pin")) {
+        auth_limiter_fail(sig->limiter, key, now);
+        audit_pin(c, room, "bad_pin");
+    } else if (pin && !e) {
+        auth_limiter_success(sig->limiter, key);
+    }
+    return e;
+}
+
 /* join {conference, sdp}: answer the offer and start a session on a worker. */
 static void handle_join(struct conn *c, json_t *req, json_t *id)
 {
@@ -200,7 +245,7 @@ static void handle_join(struct conn *c, json_t *req, json_t *id)
             return send_error(c, id, "not_signed_in", "sign in as a site first");
         char err[160];
         const char *pin = json_string_value(json_object_get(req, "pin"));
-        const char *e = live_may_join(sig->live, room, c->site_id, pin, err, sizeof err);
+        const char *e = room_may_join(c, room, pin, err, sizeof err);
         if (e)
             return send_error(c, id, e, err);
         snprintf(media_name, sizeof media_name, "room-%lld", (long long)room);
@@ -404,22 +449,25 @@ static void handle_signin(struct conn *c, json_t *req, json_t *id)
     char key[80];
     snprintf(key, sizeof key, "site:%lld", (long long)site);
     int64_t now = store_now_ms();
-    if (auth_limiter_check(sig->limiter, key, now) > 0)
+    if (auth_limiter_check(sig->limiter, key, now) > 0) {
+        store_audit(&sig->srv->db, key, "site.signin", key, c->addr, "rate_limited", "", "");
         return send_error(c, id, "rate_limited", "too many failed sign-ins for this site; wait and retry");
+    }
     struct store_site s;
-    if (store_site_get(&sig->srv->db, site, &s) < 0 || !auth_secret_matches(s.digest, secret)) {
+    bool known = store_site_get(&sig->srv->db, site, &s) == 0;
+    if (!known || !auth_secret_matches(s.digest, secret)) {
         auth_limiter_fail(sig->limiter, key, now);
-        store_audit(&sig->srv->db, key, "site.signin", key, c->addr, "denied", "", "");
+        store_audit(&sig->srv->db, key, "site.signin", key, c->addr, "denied", "", known ? s.unit : "");
         return send_error(c, id, "bad_credentials", "unknown site or wrong credential");
     }
     auth_limiter_success(sig->limiter, key);
+    store_audit(&sig->srv->db, key, "site.signin", key, c->addr, "ok", s.name, s.unit);
     json_t *j = json_pack("{s:s,s:{s:I,s:s,s:s},s:o}", "type", "signedin", "site", "id", (json_int_t)s.id, "name",
                           s.name, "unit", s.unit, "next", rooms_next_json(c, site));
     if (id)
         json_object_set(j, "id", id);
     ws_send_json(c, j);
     rooms_site_signed_in(c, site); /* then the invitations */
-    log_info("ws", "site %lld (%s) signed in from %s", (long long)site, s.name, c->addr);
 }
 
 static void reply_ok(struct conn *c, json_t *id)
@@ -454,8 +502,10 @@ static void handle_control(struct conn *c, json_t *req, json_t *id)
     snprintf(target, sizeof target, "conference:%lld", (long long)conf);
     char actor[32];
     snprintf(actor, sizeof actor, "site:%lld", (long long)site);
+    struct store_conf sc; /* stored under the host unit, so its scoped admins see it */
+    bool have = store_conf_get(&c->sig->srv->db, conf, &sc) == 0;
     store_audit(&c->sig->srv->db, actor, "conference.control", target, c->addr, e ? e : "ok",
-                json_string_value(json_object_get(req, "action")), "");
+                json_string_value(json_object_get(req, "action")), have ? sc.host_unit : "");
     if (e)
         return send_error(c, id, e, err);
     reply_ok(c, id);

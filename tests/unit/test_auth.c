@@ -1,6 +1,7 @@
-/* Admin and site authentication: password hashing and policy, site secrets, the session table
- * (expiry, revocation, per-user and table limits) and the sign-in limiter. Times are passed in,
- * so every expiry is tested to the millisecond. */
+/* Admin and site authentication: password hashing and policy, site secrets, conference PINs
+ * (keyed, and the migration that keys the old ones), the session table (expiry, revocation,
+ * per-user and table limits), the sign-in limiter and its address keys, and audit entries
+ * reaching the log and syslog. Times are passed in, so every expiry is tested to the ms. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <syslog.h>
+#include <unistd.h>
+
+#include "mcu/log.h"
 #include "rooms/auth.h"
+#include "rooms/db.h"
+#include "rooms/store.h"
 
 static int setup(void **state)
 {
@@ -207,6 +214,29 @@ static void test_session_idle_expiry(void **state)
     assert_int_equal(auth_session_lookup(s, t, 2998), -1);
     assert_int_equal(auth_sessions_count(s), 0);          /* forgotten */
     assert_int_equal(auth_session_lookup(s, t, 2000), -1); /* even if the clock steps back */
+    auth_sessions_free(s);
+}
+
+/* A peek (the server checking an open events socket) is not a use: it never moves the idle
+ * deadline, yet it still sees, and forgets, an expired session. */
+static void test_session_peek(void **state)
+{
+    (void)state;
+    struct auth_sessions *s = auth_sessions_new(1000, 10000, 8);
+    char t[AUTH_TOKEN_MAX];
+    assert_int_equal(auth_session_create(s, 7, 0, t, NULL), 0);
+    for (int64_t now = 0; now < 1000; now += 100)
+        assert_int_equal(auth_session_peek(s, t, now), 7);
+    assert_int_equal(auth_session_peek(s, t, 999), 7);
+    assert_int_equal(auth_session_peek(s, t, 1000), -1); /* idle since 0, peeks or not */
+    assert_int_equal(auth_sessions_count(s), 0);
+    assert_int_equal(auth_session_lookup(s, t, 500), -1);
+    /* A real use still refreshes, and a peek sees the refreshed deadline. */
+    assert_int_equal(auth_session_create(s, 7, 0, t, NULL), 0);
+    assert_int_equal(auth_session_lookup(s, t, 900), 7); /* idle deadline now 1900 */
+    assert_int_equal(auth_session_peek(s, t, 1899), 7);
+    assert_int_equal(auth_session_peek(s, t, 1900), -1);
+    assert_int_equal(auth_session_peek(s, "not-a-token", 0), -1);
     auth_sessions_free(s);
 }
 
@@ -410,6 +440,196 @@ static void test_limiter_lru_bound(void **state)
     auth_limiter_free(l);
 }
 
+static void test_password_verify_dummy(void **state)
+{
+    (void)state;
+    /* The unknown-account path: argon2 work against a hash nobody has the password of. */
+    assert_false(auth_password_verify_dummy("Quang-Truong-2026"));
+    assert_false(auth_password_verify_dummy("")); /* the same hash, made once */
+    assert_false(auth_password_verify_dummy(NULL));
+    char big[AUTH_PASSWORD_MAX_BYTES + 2];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_false(auth_password_verify_dummy(big));
+    auth_set_cost_for_tests(false); /* the cost changed: the hash is remade at the new one */
+    assert_false(auth_password_verify_dummy("Quang-Truong-2026"));
+    auth_set_cost_for_tests(true);
+    assert_false(auth_password_verify_dummy("Quang-Truong-2026"));
+}
+
+static void test_addr_key(void **state)
+{
+    (void)state;
+    char a[64], b[64];
+    auth_addr_key("192.0.2.7", a, sizeof a);
+    assert_string_equal(a, "addr:192.0.2.7");
+    auth_addr_key("::ffff:192.0.2.7", b, sizeof b); /* a dual-stack socket's view of it */
+    assert_string_equal(b, "addr:192.0.2.7");
+    /* One /64, one key: a subscriber cannot dodge the limit by walking its own prefix. */
+    auth_addr_key("2001:db8:1:2::1", a, sizeof a);
+    assert_string_equal(a, "addr:2001:db8:1:2::/64");
+    auth_addr_key("2001:0db8:0001:0002:ffff:ee:dd:9", b, sizeof b);
+    assert_string_equal(a, b);
+    auth_addr_key("2001:db8:1:3::1", b, sizeof b);
+    assert_string_equal(b, "addr:2001:db8:1:3::/64");
+    auth_addr_key("::1", a, sizeof a);
+    assert_string_equal(a, "addr:::/64");
+    auth_addr_key("not an address", a, sizeof a);
+    assert_string_equal(a, "addr:not an address");
+    auth_addr_key(NULL, a, sizeof a);
+    assert_string_equal(a, "addr:");
+}
+
+static void test_pin_keyed(void **state)
+{
+    (void)state;
+    unsigned char k1[AUTH_PIN_KEY_BYTES], k2[AUTH_PIN_KEY_BYTES];
+    memset(k1, 1, sizeof k1);
+    memset(k2, 2, sizeof k2);
+    char d1[AUTH_DIGEST_HEX], d2[AUTH_DIGEST_HEX], keyed[AUTH_DIGEST_HEX], plain[AUTH_DIGEST_HEX];
+    auth_pin_digest(k1, "4711", d1);
+    auth_pin_digest(k2, "4711", d2);
+    auth_secret_digest("4711", plain);
+    assert_int_equal(strlen(d1), 64);
+    assert_string_not_equal(d1, d2);    /* another server, another digest */
+    assert_string_not_equal(d1, plain); /* not the bare hash */
+    /* What a join presents (the keyed PIN) matches the stored digest; the bare PIN does not. */
+    auth_pin_keyed(k1, "4711", keyed);
+    assert_true(auth_secret_matches(d1, keyed));
+    assert_false(auth_secret_matches(d1, "4711"));
+    auth_pin_keyed(k1, "4712", keyed);
+    assert_false(auth_secret_matches(d1, keyed));
+    auth_pin_keyed(k2, "4711", keyed);
+    assert_false(auth_secret_matches(d1, keyed));
+    /* An old digest (plain SHA-256) keyed without the PIN equals the PIN keyed directly. */
+    char re[AUTH_DIGEST_HEX];
+    assert_int_equal(auth_pin_rekey(k1, plain, re), 0);
+    assert_string_equal(re, d1);
+    assert_int_equal(auth_pin_rekey(k1, "abc", re), -1);
+    assert_string_equal(re, "");
+    assert_int_equal(auth_pin_rekey(k1, NULL, re), -1);
+    plain[5] = 'z';
+    assert_int_equal(auth_pin_rekey(k1, plain, re), -1);
+}
+
+static int exec_sql(struct db *db, const char *sql)
+{
+    return sqlite3_exec(db->h, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* Migration 6 makes the PIN key and keys the PINs stored before it. The database is rolled
+ * back to schema 5 by hand (PIN as plain SHA-256, no key), then opened again. */
+static void test_pin_migration(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_auth_db_XXXXXX", file[64], sql[512], old[AUTH_DIGEST_HEX];
+    assert_non_null(mkdtemp(path));
+    snprintf(file, sizeof file, "%s/mcu.db", path);
+    struct db db;
+    char err[200];
+    unsigned char key[AUTH_PIN_KEY_BYTES], key2[AUTH_PIN_KEY_BYTES];
+    assert_int_equal(db_open(&db, file, err, sizeof err), 0);
+    assert_int_equal(store_pin_key(&db, key), STORE_OK);
+    auth_secret_digest("4711", old);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO units(id, level, name) VALUES ('89', 1, 'An Giang');"
+             "INSERT INTO conferences(host_unit, title, invite, pin_digest, created_at) VALUES "
+             "('89', 'with PIN', '{}', '%s', 1), ('89', 'no PIN', '{}', NULL, 1), ('89', 'odd', '{}', 'xyz', 1);"
+             "DROP TABLE server_secrets; PRAGMA user_version = 5;", old);
+    assert_int_equal(exec_sql(&db, sql), 0);
+    db_close(&db);
+
+    assert_int_equal(db_open(&db, file, err, sizeof err), 0);
+    assert_int_equal(db.schema_version, db_schema_latest());
+    assert_int_equal(store_pin_key(&db, key2), STORE_OK);
+    assert_memory_not_equal(key, key2, sizeof key); /* a fresh random key */
+    struct store_conf c;
+    char want[AUTH_DIGEST_HEX], keyed[AUTH_DIGEST_HEX];
+    auth_pin_digest(key2, "4711", want);
+    assert_int_equal(store_conf_get(&db, 1, &c), 0);
+    assert_string_equal(c.pin_digest, want);
+    auth_pin_keyed(key2, "4711", keyed);
+    assert_true(auth_secret_matches(c.pin_digest, keyed));
+    assert_int_equal(store_conf_get(&db, 2, &c), 0);
+    assert_string_equal(c.pin_digest, ""); /* no PIN stays no PIN */
+    assert_int_equal(store_conf_get(&db, 3, &c), 0);
+    assert_string_equal(c.pin_digest, "xyz"); /* matched nothing, still matches nothing */
+    db_close(&db);
+    snprintf(sql, sizeof sql, "rm -rf %s", path);
+    assert_int_equal(system(sql), 0);
+}
+
+/* What the syslog hook received. */
+static struct {
+    int n, prio;
+    char line[1200];
+} syslogged;
+
+static void syslog_hook(int prio, const char *line)
+{
+    syslogged.n++;
+    syslogged.prio = prio;
+    snprintf(syslogged.line, sizeof syslogged.line, "%s", line);
+}
+
+/* Runs store_audit with stderr sent to a file; returns what was written there. */
+static void audit_to(struct db *db, const char *actor, const char *target, const char *address,
+                     const char *result, const char *detail, char *out, size_t outlen)
+{
+    char tmp[] = "/tmp/test_auth_log_XXXXXX";
+    int fd = mkstemp(tmp);
+    assert_true(fd >= 0);
+    unlink(tmp);
+    int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    assert_int_equal(store_audit(db, actor, "auth.login", target, address, result, detail, "89"), 0);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    ssize_t n = pread(fd, out, outlen - 1, 0);
+    close(fd);
+    out[n > 0 ? n : 0] = '\0';
+}
+
+/* Every audit entry is a log line even at log_level=warn, and goes to syslog's authpriv
+ * facility; a value cannot break the line or forge a field. */
+static void test_audit_reaches_log(void **state)
+{
+    (void)state;
+    struct db db;
+    char err[200], out[2048];
+    assert_int_equal(db_open(&db, ":memory:", err, sizeof err), 0);
+    log_set_syslog_hook(syslog_hook);
+    log_init(LOG_LVL_WARN, true);
+
+    audit_to(&db, "-", "mallory", "192.0.2.7", "denied", "", out, sizeof out);
+    assert_non_null(strstr(out, " audit audit     actor=- action=auth.login target=mallory "
+                                "address=192.0.2.7 result=denied\n"));
+    assert_int_equal(syslogged.n, 1);
+    assert_int_equal(syslogged.prio, LOG_AUTHPRIV | LOG_NOTICE);
+    assert_string_equal(syslogged.line, "audit: actor=- action=auth.login target=mallory address=192.0.2.7 "
+                                        "result=denied");
+
+    /* A user name with a newline and a fake field stays inside its quotes, on one line. */
+    audit_to(&db, "admin", "eve\nx result=ok", "", "ok", "Hội nghị \"A\"", out, sizeof out);
+    assert_non_null(strstr(out, "actor=admin action=auth.login target=\"eve\\x0ax result=ok\" address=\"\" "
+                                "result=ok detail=\"Hội nghị \\\"A\\\"\"\n"));
+    assert_int_equal((int)(strchr(out, '\n') - out), (int)strlen(out) - 1); /* one line */
+    assert_int_equal(syslogged.n, 2);
+
+    /* Nothing else reaches the log at warn. */
+    audit_to(&db, "admin", "x", "", "ok", "", out, sizeof out);
+    log_info("test", "an info line");
+    assert_int_equal(syslogged.n, 3);
+
+    /* The entries are in the database too. */
+    json_t *rows = store_audit_json(&db, "", 10, 0);
+    assert_int_equal(json_array_size(rows), 3);
+    json_decref(rows);
+    log_close();
+    log_set_syslog_hook(NULL);
+    db_close(&db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +640,7 @@ int main(void)
         cmocka_unit_test(test_random_secret),
         cmocka_unit_test(test_session_create_lookup),
         cmocka_unit_test(test_session_idle_expiry),
+        cmocka_unit_test(test_session_peek),
         cmocka_unit_test(test_session_absolute_expiry),
         cmocka_unit_test(test_session_revoke),
         cmocka_unit_test(test_session_per_user_cap),
@@ -429,6 +650,11 @@ int main(void)
         cmocka_unit_test(test_limiter_window),
         cmocka_unit_test(test_limiter_success_resets),
         cmocka_unit_test(test_limiter_lru_bound),
+        cmocka_unit_test(test_password_verify_dummy),
+        cmocka_unit_test(test_addr_key),
+        cmocka_unit_test(test_pin_keyed),
+        cmocka_unit_test(test_pin_migration),
+        cmocka_unit_test(test_audit_reaches_log),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
