@@ -2,7 +2,10 @@
  * timestamp and live in a power-of-two ring indexed by frame number, so put and get are O(1)
  * apart from a short scan for the next present frame when the playout frame is missing.
  * Delay grows only when a frame is missing (we wait for it while the target allows) and
- * shrinks by skipping one frame when the buffer has stayed deeper than the target. */
+ * shrinks by skipping one frame when the buffer has stayed deeper than the target, or when
+ * every frame of the last second waited a whole frame longer than the jitter needs: the
+ * target counts frames, but a stream whose packets land early in the tick period needs
+ * one frame less than one whose packets land just before the tick. */
 #include "media/jitter.h"
 
 #include <limits.h>
@@ -15,6 +18,9 @@
 #define LATE_RESET_FAR   50  /* frames behind the playout point that mean a new timeline */
 #define SHRINK_HOLD_NS   (2LL * 1000000000LL) /* the target steps down at most this often */
 #define JITTER_MULT      4.0 /* target = one frame + this many jitter estimates */
+#define SLACK_MULT       2.0 /* a frame played this many jitter estimates after it came... */
+#define SLACK_MIN_NS     (2LL * 1000000LL) /* ...plus this is played safely */
+#define SLACK_TAKES      40  /* frames played in a window before its slack means anything */
 
 struct slot {
     uint32_t frame;          /* frame number held (when used) */
@@ -51,6 +57,9 @@ struct jb {
     int64_t target_changed_ns;
     int window_gets;         /* gets in the current depth window */
     int window_min;          /* minimum depth seen in it */
+    int window_takes;        /* frames played in it */
+    int64_t window_slack_ns; /* the least time one of them waited between arrival and play */
+    int64_t slack_shrink_ns; /* when a slack shrink last happened */
     struct jb_stats st;
     struct slot slots[];     /* nslots of them */
 };
@@ -125,6 +134,8 @@ static void start_timeline(struct jb *jb, uint32_t ts)
     jb->late_run = 0;
     jb->window_gets = 0;
     jb->window_min = INT_MAX;
+    jb->window_takes = 0;
+    jb->window_slack_ns = INT64_MAX;
 }
 
 /* Frames from the playout point to ts, rounded to the nearest frame (negative: behind). */
@@ -271,9 +282,12 @@ static void fill(struct jb_frame *out, enum jb_kind kind, const struct slot *s)
 }
 
 /* Hand out the playout frame, which is present; advance. */
-static enum jb_kind take(struct jb *jb, struct slot *s, struct jb_frame *out)
+static enum jb_kind take(struct jb *jb, struct slot *s, int64_t now_ns, struct jb_frame *out)
 {
     fill(out, JB_FRAME, s);
+    if (now_ns - s->arrival_ns < jb->window_slack_ns)
+        jb->window_slack_ns = now_ns - s->arrival_ns;
+    jb->window_takes++;
     s->used = false;
     jb->count--;
     jb->play++;
@@ -326,22 +340,39 @@ static struct slot *next_present(struct jb *jb)
     return NULL;
 }
 
-/* Once a second: when the buffer never drained below target + 2 frames, skip one frame.
- * The target itself steps down toward what the jitter asks for at most every 2 s. */
+/* Whether every frame played in the window waited a whole frame more than the jitter
+ * needs (then the next frame is always here when this one plays, and playing one frame
+ * earlier still leaves the margin); at most once per SHRINK_HOLD_NS. */
+static bool slack_to_spare(const struct jb *jb, int64_t now_ns)
+{
+    int64_t margin = SLACK_MIN_NS + (int64_t)(SLACK_MULT * jb->jitter_ticks * 1e9 / jb->cfg.clock_hz);
+    return jb->window_takes >= SLACK_TAKES && jb->window_slack_ns >= jb->frame_ns + margin &&
+           now_ns - jb->slack_shrink_ns >= SHRINK_HOLD_NS && now_ns - jb->target_changed_ns >= SHRINK_HOLD_NS &&
+           depth_frames(jb) >= 2;
+}
+
+/* Once a second: when the buffer never drained below target + 2 frames, or when its frames
+ * waited a frame longer than needed, skip one frame. The target itself steps down toward
+ * what the jitter asks for at most every 2 s. */
 static void adapt_depth(struct jb *jb, int64_t now_ns)
 {
     int d = depth_frames(jb);
     if (d < jb->window_min)
         jb->window_min = d;
     if (++jb->window_gets >= DEPTH_WINDOW) {
-        if (jb->window_min >= jb->target + 2) {
+        bool spare = slack_to_spare(jb, now_ns);
+        if (jb->window_min >= jb->target + 2 || spare) {
             struct slot *s = slot_of(jb, jb->play);
             advance_to(jb, jb->play + 1, &jb->st.shrunk);
             if (!s)
                 jb->st.shrunk++;
+            if (spare)
+                jb->slack_shrink_ns = now_ns;
         }
         jb->window_gets = 0;
         jb->window_min = INT_MAX;
+        jb->window_takes = 0;
+        jb->window_slack_ns = INT64_MAX;
     }
     if (jb->target > desired_target(jb) && now_ns - jb->target_changed_ns >= SHRINK_HOLD_NS) {
         jb->target--;
@@ -359,7 +390,7 @@ enum jb_kind jb_get(struct jb *jb, int64_t now_ns, struct jb_frame *out)
     adapt_depth(jb, now_ns);
     struct slot *s = slot_of(jb, jb->play);
     if (s)
-        return take(jb, s, out);
+        return take(jb, s, now_ns, out);
     struct slot *h = next_present(jb);
     if (!h) /* underrun: wait for it, the delay grows by a frame */
         return conceal(jb, NULL, false, out);
@@ -369,7 +400,7 @@ enum jb_kind jb_get(struct jb *jb, int64_t now_ns, struct jb_frame *out)
          * resume so that h plays at the target delay */
         jb->play = h->frame - (uint32_t)jb->target + 1;
         if (jb->play == h->frame)
-            return take(jb, h, out);
+            return take(jb, h, now_ns, out);
         gap = (uint32_t)jb->target - 1;
     }
     int64_t due = h->arrival_ns + (int64_t)((uint32_t)jb->target - 1 - gap) * jb->frame_ns;

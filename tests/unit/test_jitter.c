@@ -250,6 +250,9 @@ struct net {
     int64_t arrive[4096]; /* arrival time of each packet, ms */
     int played_last;      /* seq of the last frame out, -1 none */
     unsigned rng;
+    int64_t waited_ms;    /* over the frames played in the last run: total and least time */
+    int64_t waited_min;   /* from arrival to play, ms */
+    int waited_n;
 };
 
 static unsigned rnd(struct net *n)
@@ -266,6 +269,8 @@ static int run_net(struct net *n, int packets, int spread_ms, int base_delay_ms)
         n->arrive[i % 4096] = (int64_t)i * 20 + base_delay_ms +
                               (spread_ms ? (int64_t)(rnd(n) % (unsigned)(spread_ms + 1)) : 0);
     int64_t t0 = (int64_t)first * 20, t1 = (int64_t)(first + packets) * 20;
+    n->waited_ms = n->waited_n = 0;
+    n->waited_min = INT64_MAX;
     for (int64_t t = t0; t < t1; t++) {
         /* packet i arrives within [i * 20 + base, i * 20 + base + spread] */
         int64_t lo = (t - base_delay_ms - spread_ms) / 20, hi = (t - base_delay_ms) / 20;
@@ -278,6 +283,10 @@ static int run_net(struct net *n, int packets, int spread_ms, int base_delay_ms)
                 if (n->played_last >= 0)
                     assert_true((int16_t)(f.seq - (uint16_t)n->played_last) > 0);
                 n->played_last = f.seq;
+                int64_t w = t - n->arrive[f.seq % 4096];
+                n->waited_ms += w;
+                n->waited_min = w < n->waited_min ? w : n->waited_min;
+                n->waited_n++;
             }
             if (jb_target_ms(n->jb) > max_target)
                 max_target = jb_target_ms(n->jb);
@@ -327,6 +336,46 @@ static void test_target_follows_jitter(void **state)
     assert_true(after.shrunk > 0);
     jb_free(n->jb);
     free(n);
+}
+
+/* The target counts frames, but how long a frame really waits also depends on where in the
+ * tick period its packet lands. After a burst of heavy jitter has deepened the buffer, the
+ * network calms to ~3-4 ms of jitter, which still asks for a two-frame target. Packets
+ * landing 0..10 ms after a tick then wait 30..40 ms; a frame less still leaves them 10 ms,
+ * so the buffer plays one frame earlier and loses nothing to lateness. Packets landing
+ * 12..22 ms after a tick (just before the next one) have no such spare time: they keep
+ * their delay. */
+static void test_delay_follows_arrival_phase(void **state)
+{
+    (void)state;
+    for (int phase = 0; phase < 2; phase++) {
+        struct net *n = calloc(1, sizeof(*n));
+        assert_non_null(n);
+        n->jb = new_jb(20, 200);
+        n->played_last = -1;
+        n->rng = 7;
+        int base = phase == 0 ? 0 : 12;
+        run_net(n, 300, 60, base);
+        run_net(n, 1000, 10, base);
+        assert_int_equal(jb_target_ms(n->jb), 40); /* the jitter left asks for two frames */
+        struct jb_stats before, after;
+        jb_get_stats(n->jb, &before);
+        run_net(n, 250, 10, base); /* settled: how long frames wait now */
+        jb_get_stats(n->jb, &after);
+        double mean = (double)n->waited_ms / n->waited_n;
+        if (phase == 0) {
+            assert_true(before.shrunk >= 1);
+            assert_true(mean < 20.0);
+            assert_true(n->waited_min >= 9);
+        } else {
+            assert_true(mean > 20.0);
+            assert_true(n->waited_min >= 18);
+        }
+        assert_int_equal(after.late, before.late); /* nothing lost to lateness once settled */
+        assert_int_equal(after.shrunk, before.shrunk); /* and no more skipping */
+        jb_free(n->jb);
+        free(n);
+    }
 }
 
 static void test_timeline_restart(void **state)
@@ -399,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_wraparound),
         cmocka_unit_test(test_dtx_gap),
         cmocka_unit_test(test_target_follows_jitter),
+        cmocka_unit_test(test_delay_follows_arrival_phase),
         cmocka_unit_test(test_timeline_restart),
         cmocka_unit_test(test_overflow_and_errors),
     };
