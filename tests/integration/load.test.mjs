@@ -82,8 +82,8 @@ test('20 sites for 10 s: all join, every mix holds its talkers, the report adds 
   });
 });
 
-// Video loss repair and layer pausing, the way the video router meets real browsers: four
-// sites all publish VP8 simulcast and take the main track plus one thumbnail. Receivers
+// Video loss repair, layers and layer pausing, the way the video router meets real browsers:
+// four sites all publish VP8 simulcast and take the main track plus one thumbnail. Receivers
 // treat one video packet in 40 as lost and NACK it: the server's resend must be that very
 // packet (rebuilt from the publisher's history and the track's own header bytes). Layers
 // nobody receives are paused by the server's `layers` message, and the sites stop sending
@@ -104,6 +104,14 @@ test('video: NACKs get the very packet lost back; layers nobody watches are paus
     // top layer of a site nobody has as main is paused too; the lowest always runs.
     assert.ok(v.layers_paused_at_end >= 4 && v.layers_messages >= 4, JSON.stringify(v));
     assert.equal(v.receivers_with_video, 4, JSON.stringify(v));
+    // Layers received, told by the size of each track's keyframes: every site gets its
+    // thumbnail at the lowest layer and its main track above it.
+    for (const site of r.sites) {
+      const layers = site.video.streams.map((x) => x.layer).sort();
+      assert.equal(layers.length, 2, JSON.stringify(site.video));
+      assert.equal(layers[0], 0, JSON.stringify(site.video));
+      assert.ok(layers[1] >= 1, JSON.stringify(site.video));
+    }
     assert.equal(r.packets.unprotect_errors, 0);
   });
 });

@@ -161,9 +161,19 @@ static json_t *site_video_json(const struct site *s)
 {
     json_t *streams = json_array();
     for (int i = 0; i < s->n_vstreams; i++)
-        json_array_append_new(streams, json_pack("{s:I,s:I,s:I,s:I}", "ssrc", (json_int_t)s->vstreams[i].ssrc,
-                              "packets", (json_int_t)s->vstreams[i].packets, "frames",
-                              (json_int_t)s->vstreams[i].frames, "bytes", (json_int_t)s->vstreams[i].bytes));
+    {
+        const struct site_vstream *v = &s->vstreams[i];
+        json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:i}", "ssrc", (json_int_t)v->ssrc, "packets", (json_int_t)v->packets,
+                              "frames", (json_int_t)v->frames, "bytes", (json_int_t)v->bytes, "keyframes",
+                              (int)v->keyframes);
+        if (v->width) { /* the layer of its last keyframe, by size */
+            json_object_set_new(o, "width", json_integer(v->width));
+            json_object_set_new(o, "height", json_integer(v->height));
+            int l = lvid_layer_of_width(v->width);
+            json_object_set_new(o, "layer", l >= 0 ? json_integer(l) : json_null());
+        }
+        json_array_append_new(streams, o);
+    }
     return json_pack("{s:b,s:b,s:i,s:I,s:I,s:I,s:i,s:o}", "publishes", s->vpub, "expects", s->expect_video,
                      "tracks_asked", s->jan.role == LJANUS_VR_PUBLISHER ? 0 : 1 + s->vthumbs,
                      "packets_received", (json_int_t)s->video_pkts_in, "frames_received",
@@ -415,11 +425,20 @@ static json_t *judge_video(struct load_run *r, struct judge *j)
                     (unsigned long long)env->nacks_sent, (unsigned long long)env->nack_repaired,
                     (unsigned long long)env->nack_unanswered);
     }
+    int by_layer[LVID_LAYERS] = {0}, unknown = 0;
+    for (int i = 0; i < r->n; i++)
+        for (int k = 0; k < r->sites[i].n_vstreams; k++) {
+            int l = r->sites[i].vstreams[k].width ? lvid_layer_of_width(r->sites[i].vstreams[k].width) : -1;
+            if (l >= 0)
+                by_layer[l]++;
+            else
+                unknown++;
+        }
     int paused = 0;
     for (int i = 0; i < r->o.sites; i++)
         if (r->sites[i].vpub)
             paused += LVID_LAYERS - __builtin_popcount(r->sites[i].vactive);
-    return json_pack("{s:i,s:i,s:i,s:i,s:I,s:I,s:i,s:i,s:i,s:I,s:I,s:I,s:I,s:i,s:o,s:o}", "publishers", r->o.video_publishers,
+    return json_pack("{s:i,s:i,s:i,s:i,s:I,s:I,s:i,s:i,s:i,s:I,s:I,s:I,s:I,s:i,s:o,s:o,s:o}", "publishers", r->o.video_publishers,
                      "thumbnails", r->o.video_thumbs, "layers_sent", LVID_LAYERS, "layers_paused_at_end", paused,
                      "layers_messages", (json_int_t)env->layers_msgs, "packets_sent",
                      (json_int_t)env->video_pkts_out, "receivers", expecting, "receivers_with_video", with_video,
@@ -429,7 +448,9 @@ static json_t *judge_video(struct load_run *r, struct judge *j)
                      "nack", json_pack("{s:i,s:I,s:I,s:I,s:I}", "every", r->o.video_nack, "sent",
                                        (json_int_t)env->nacks_sent, "repaired", (json_int_t)env->nack_repaired,
                                        "mismatched", (json_int_t)env->nack_mismatched, "unanswered",
-                                       (json_int_t)env->nack_unanswered));
+                                       (json_int_t)env->nack_unanswered),
+                     "streams_by_layer", json_pack("{s:i,s:i,s:i,s:i}", "0", by_layer[0], "1", by_layer[1], "2",
+                                                   by_layer[2], "unknown", unknown));
 }
 
 /* One line per talker that some sampled mix lacks. */

@@ -4,6 +4,7 @@
 #include "tools/load/impair.h"
 #include "media/bytes.h"
 #include "media/rtcp.h"
+#include "media/vpx.h"
 #include "media/rtp.h"
 #include "media/srtp.h"
 #include "tools/load/video.h"
@@ -542,7 +543,7 @@ static bool is_vp8(const struct site *s, uint8_t pt)
 
 /* One video packet received (RTP header fields, `wire` bytes as it arrived). */
 static void count_video(struct site *s, struct load_env *env, uint32_t ssrc, bool marker, size_t wire,
-                        int64_t now_ms)
+                        const struct vpx_desc *key, int64_t now_ms)
 {
     size_t tag = s->wc.srtp_profile == SRTPX_AEAD_AES_128_GCM ? 16 : 10;
     first_media(s, env, now_ms);
@@ -562,6 +563,11 @@ static void count_video(struct site *s, struct load_env *env, uint32_t ssrc, boo
         s->vstreams[i].packets++;
         s->vstreams[i].frames += marker;
         s->vstreams[i].bytes += wire;
+        if (key) {
+            s->vstreams[i].keyframes++;
+            s->vstreams[i].width = key->width;
+            s->vstreams[i].height = key->height;
+        }
     }
 }
 
@@ -578,7 +584,7 @@ static bool video_in_clear(struct site *s, struct load_env *env, const uint8_t *
         return false; /* this one is decrypted: a wrong key or tag shows as unprotect_errors */
     env->pkts_in++;
     env->bytes_in += len;
-    count_video(s, env, be_rd32(buf + 8), buf[1] >> 7, len, now_ms);
+    count_video(s, env, be_rd32(buf + 8), buf[1] >> 7, len, NULL, now_ms);
     return true;
 }
 
@@ -631,7 +637,9 @@ static void on_rtp(struct site *s, struct load_env *env, const uint8_t *buf, siz
         return;
     if (is_vp8(s, h.pt)) {
         env->video_decrypted++;
-        return count_video(s, env, h.ssrc, h.marker, wire, now_ms);
+        struct vpx_desc d; /* a keyframe's start tells its size, hence the layer */
+        bool key = vpx_parse_vp8(buf + h.payload_off, h.payload_len, &d) == 0 && d.keyframe && d.width;
+        return count_video(s, env, h.ssrc, h.marker, wire, key ? &d : NULL, now_ms);
     }
     if (h.pt != s->opus_pt)
         return;

@@ -109,6 +109,8 @@ struct site_rx {
 struct site_vstream {
     uint32_t ssrc;
     uint64_t packets, frames, bytes; /* bytes on the wire */
+    uint32_t keyframes;              /* keyframe starts seen among the decrypted packets */
+    uint16_t width, height;          /* of the last of them (0: none seen) */
 };
 
 /* --video-nack: the one video packet a receiver pretends it lost, kept to compare with

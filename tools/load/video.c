@@ -27,6 +27,14 @@ struct lvid_set {
     size_t bytes[LVID_LAYERS];
 };
 
+int lvid_layer_of_width(int width)
+{
+    for (int l = 0; l < LVID_LAYERS; l++)
+        if (layers[l].w == width)
+            return l;
+    return -1;
+}
+
 const char *lvid_rid(int layer)
 {
     return layer >= 0 && layer < LVID_LAYERS ? layers[layer].rid : "?";

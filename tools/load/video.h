@@ -30,6 +30,8 @@ void lvid_free(struct lvid_set *v);
 /* Total bytes of one layer's ring, for the report. */
 size_t lvid_layer_bytes(const struct lvid_set *v, int layer);
 const char *lvid_rid(int layer);     /* "q", "h", "f" */
+/* The layer a frame width belongs to, or -1. */
+int lvid_layer_of_width(int width);
 
 /* Writes the RTP packets (headers included, unprotected) of frame `frame` of `layer` for one
  * stream, calling emit for each; each packet leaves SRTPX-trailer room in a 1500-byte buffer.
