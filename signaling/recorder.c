@@ -2,7 +2,8 @@
  * WebM recording, an HLS stream) is a recorder (media/rec.h) that this file opens, attaches
  * to the conference on its media worker (CMD_REC_START: the worker pushes the mix and the
  * main view into it), watches (size, duration, write errors, free disk), and finishes when
- * the worker hands it back (EV_REC_STOPPED). Streams are served under /live/<conference>/
+ * the worker hands it back (EV_REC_STOPPED). Streams are served under /live/<conference>/<key>/
+ * (the key is random per stream, so a stream cannot be found by trying conference ids)
  * to a limited number of viewers. */
 #include "signaling/internal.h"
 #include "mcu/log.h"
@@ -16,6 +17,7 @@
 #include "rooms/store.h"
 
 #include <dirent.h>
+#include <sodium.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -43,6 +45,7 @@ struct out {
     bool stopping;             /* CMD_REC_STOP sent */
     bool stop_pending;         /* CMD_REC_STOP could not be queued yet */
     char hls_dir[CONFIG_STR + 64]; /* a stream's files (one directory per stream) */
+    char key[33];              /* a stream's address: /live/<conf>/<key>/, random per stream */
     int64_t started_at, saved_at;
     char error[160];           /* why it stopped early, "" = it did not */
     struct rec_status last;
@@ -202,6 +205,9 @@ static const char *start_out(struct recorder *r, int64_t conf, bool stream, cons
     char path[CONFIG_STR + 100];
     struct rec_opts opts = {.hls_segment_ms = HLS_SEGMENT_MS, .hls_list_size = HLS_LIST, .header_wait_ms = 4000};
     if (stream) {
+        uint8_t raw[16];
+        randombytes_buf(raw, sizeof raw);
+        sodium_bin2hex(o->key, sizeof o->key, raw, sizeof raw);
         snprintf(o->hls_dir, sizeof o->hls_dir, "%s/%lld-%lld", r->live_dir, (long long)conf,
                  (long long)o->started_at);
         snprintf(path, sizeof path, "%s", o->hls_dir);
@@ -425,8 +431,8 @@ json_t *recorder_state(void *ctx, int64_t conf)
                                                       (json_int_t)rec->last.duration_ms, "bytes",
                                                       (json_int_t)rec->last.bytes)
                                             : json_null());
-    char url[64];
-    snprintf(url, sizeof url, "/live/%lld/index.m3u8", (long long)conf);
+    char url[96];
+    snprintf(url, sizeof url, "/live/%lld/%s/index.m3u8", (long long)conf, st ? st->key : "");
     json_object_set_new(j, "streaming", st ? json_pack("{s:s,s:I,s:i,s:i}", "url", url, "started_at",
                                                      (json_int_t)st->started_at, "viewers", viewers(r, conf, now),
                                                      "max_viewers", sig->srv->cfg.live_max_viewers)
@@ -528,7 +534,7 @@ void recorder_tick(struct recorder *r, int64_t now)
     }
 }
 
-/* ---- HTTP: /live/<conference>/<file> */
+/* ---- HTTP: /live/<conference>/<key>/<file> */
 
 static bool safe_name(const char *s)
 {
@@ -568,13 +574,15 @@ int recorder_http_live(struct conn *c)
     struct recorder *r = c->sig->recorder;
     char *end;
     long long conf = strtoll(c->path + 6, &end, 10);
-    const char *file = *end == '/' ? end + 1 : "";
+    const char *key = *end == '/' ? end + 1 : "", *slash = strchr(key, '/');
+    const char *file = slash ? slash + 1 : "";
     if (strcmp(c->method, "GET") && strcmp(c->method, "HEAD")) {
         http_error(c, 405, "method_not_allowed", "live streams are read-only");
         return 0;
     }
     struct out *o = r && conf > 0 ? find_out(r, conf, true) : NULL;
-    if (!o || o->stopping) {
+    if (!o || o->stopping || !slash || (size_t)(slash - key) != strlen(o->key) ||
+        sodium_memcmp(key, o->key, strlen(o->key)) != 0) { /* a wrong key looks like no stream */
         http_error(c, 404, "not_streaming", "this conference is not streamed live now");
         return 0;
     }

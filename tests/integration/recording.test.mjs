@@ -109,13 +109,21 @@ test('a 20-second conference is recorded and streamed live; each talker in its w
     const rec = await control(api, cid, { action: 'record_start' });
     const t0 = Date.now();
     assert.ok(rec.json.live.recording, JSON.stringify(rec.json.live));
-    await control(api, cid, { action: 'stream_start' });
+    const streamed = await control(api, cid, { action: 'stream_start' });
     const again = await api.post(`/conferences/${cid}/control`, { action: 'record_start' });
     assert.equal(again.status, 409);
     assert.equal(again.json.error.code, 'already_recording');
 
     // The HLS playlist plays in ffmpeg while the conference runs.
-    const url = `${srv.base}/live/${cid}/index.m3u8`;
+    // Its address carries a random key: trying conference ids finds nothing.
+    const path_ = streamed.json.live.streaming.url;
+    assert.match(path_, new RegExp(`^/live/${cid}/[0-9a-f]{32}/index\\.m3u8$`));
+    for (const guess of [`/live/${cid}/index.m3u8`, `/live/${cid}/${'0'.repeat(32)}/index.m3u8`]) {
+      const g = await fetch(`${srv.base}${guess}`);
+      assert.equal(g.status, 404, guess);
+      assert.equal((await g.json()).error.code, 'not_streaming');
+    }
+    const url = `${srv.base}${path_}`;
     await until(async () => (await fetch(url)).status === 200 && /\.m4s|\.ts/.test(await (await fetch(url)).text()), 15000, 'playlist with a segment');
     const play = spawnSync('ffmpeg', ['-v', 'error', '-i', url, '-t', '2', '-f', 'null', '-'], { encoding: 'utf8', timeout: 30000 });
     assert.equal(play.status, 0, `ffmpeg plays the live stream: ${play.stderr}`);
@@ -125,7 +133,7 @@ test('a 20-second conference is recorded and streamed live; each talker in its w
     assert.equal(JSON.parse(other.body).error.code, 'too_many_viewers');
     assert.equal((await fetch(url)).status, 200, 'the first viewer still watches');
     const live = (await api.get(`/conferences/${cid}`)).json.conference.live;
-    assert.equal(live.streaming.url, `/live/${cid}/index.m3u8`);
+    assert.equal(live.streaming.url, path_);
     assert.equal(live.streaming.viewers, 1);
 
     // a talks for the first 10 s, then b.

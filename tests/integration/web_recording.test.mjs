@@ -115,7 +115,7 @@ test('record and stream a live conference from its page; the recording is listed
   await admin.click('#btn-stream');
   await admin.waitForSelector('#stream-url', { timeout: 10000 });
   const url = await admin.getAttribute('#stream-url', 'href');
-  assert.equal(url, `${srv.base}/live/${cid}/index.m3u8`);
+  assert.match(url, new RegExp(`^${srv.base}/live/${cid}/[0-9a-f]{32}/index\\.m3u8$`));
   await until(async () => { const x = await fetch(url); return x.status === 200 && /#EXTM3U/.test(await x.text()); }, 20000, 'the HLS playlist');
   await admin.waitForFunction(() => /^REC\s*0:00:0[2-9]$/.test(document.querySelector('#rec-indicator')?.textContent || ''), null, { timeout: 5000 });
   await admin.waitForSelector('#stream-indicator');
