@@ -24,7 +24,8 @@ FUZZ_O := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
 REL_CFLAGS  := $(CFLAGS_BASE) -O2
 ASAN_CFLAGS := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=undefined
-FUZZ_CFLAGS := $(filter-out -Wextra,$(CFLAGS_BASE)) -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_CFLAGS := $(filter-out -Wextra,$(CFLAGS_BASE)) -O1 -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=undefined
 ASAN_LDFLAGS := -fsanitize=address,undefined
 
 TESTS := $(TEST_SRC:tests/unit/%.c=build/asan/tests/%)
@@ -119,12 +120,13 @@ integration: asan
 	@bash tests/run.sh integration
 
 # Every fuzzer for FUZZ_SECONDS (10 minutes by default) on its seed corpus plus what earlier
-# runs found (build/fuzz/corpus/NAME). A failing target is reported and the rest still run;
+# runs found (build/fuzz/corpus/NAME). A failing target (any ASan or UBSan report: UBSan does
+# not recover) is reported and the rest still run;
 # the summary gives each target's executions and result, and `make fuzz` fails if any did.
 # Logs: build/fuzz/logs/NAME.log; crashing inputs: build/fuzz/crashes/NAME/.
 FUZZ_SECONDS ?= 600
 fuzz: $(FUZZERS)
-	@failed=0; summary=""; mkdir -p build/fuzz/logs; \
+	@export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1; failed=0; summary=""; mkdir -p build/fuzz/logs; \
 	for f in $(FUZZERS); do n=$$(basename $$f | sed 's/^fuzz_//'); log=build/fuzz/logs/$$n.log; \
 	  mkdir -p build/fuzz/corpus/$$n build/fuzz/crashes/$$n; seeds=fuzz/corpus/$$n; [ -d $$seeds ] || seeds=; \
 	  echo "== $$n for $(FUZZ_SECONDS)s (log: $$log)"; \

@@ -1,10 +1,12 @@
-/* Per-address connection counts (see connlimit.h): a chained hash of the addresses that
- * have connections open; an entry lives exactly as long as its count is above zero. */
+/* Per-address connection counts (see connlimit.h): a chained hash of the keys (an IPv4
+ * address, an IPv6 /64) that have connections open; an entry lives exactly as long as its
+ * count is above zero. */
 #include "signaling/connlimit.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +14,7 @@
 #define EXEMPT_MAX 16
 
 struct connlimit_addr {
-    char text[CONNLIMIT_ADDR_MAX]; /* the key */
+    char text[CONNLIMIT_ADDR_MAX]; /* the key (count_key) */
     int count;                     /* connections open, > 0 */
     struct connlimit_addr *next;   /* the bucket's chain */
 };
@@ -105,6 +107,24 @@ int connlimit_addr_text(const struct sockaddr *sa, char out[CONNLIMIT_ADDR_MAX])
     return inet_ntop(AF_INET6, &s6->sin6_addr, out, CONNLIMIT_ADDR_MAX) ? 0 : -1;
 }
 
+/* What an address is counted under: an IPv4 address itself, an IPv6 address its /64
+ * ("2001:db8:1:2::/64"). One subscriber (a home, a host, a VM) is normally given a whole /64,
+ * so keyed by address it could open max_per_addr connections from each of 2^64 of them. */
+static void count_key(const char *addr, char out[CONNLIMIT_ADDR_MAX])
+{
+    struct in6_addr a6;
+    if (strchr(addr, ':') && inet_pton(AF_INET6, addr, &a6) == 1) {
+        if (IN6_IS_ADDR_V4MAPPED(&a6) && inet_ntop(AF_INET, &a6.s6_addr[12], out, CONNLIMIT_ADDR_MAX))
+            return;
+        memset(&a6.s6_addr[8], 0, 8);
+        if (inet_ntop(AF_INET6, &a6, out, CONNLIMIT_ADDR_MAX - 3)) {
+            strcat(out, "/64");
+            return;
+        }
+    }
+    snprintf(out, CONNLIMIT_ADDR_MAX, "%s", addr);
+}
+
 static bool is_exempt(const struct connlimit *cl, const char *addr)
 {
     for (int i = 0; i < cl->nexempt; i++)
@@ -129,15 +149,17 @@ struct connlimit_conn *connlimit_open(struct connlimit *cl, const char *addr, co
     cc->owner = owner;
     if (is_exempt(cl, addr) || strlen(addr) >= CONNLIMIT_ADDR_MAX)
         return cc; /* not counted: addr stays NULL */
-    struct connlimit_addr *a = find(cl, addr);
+    char key[CONNLIMIT_ADDR_MAX];
+    count_key(addr, key);
+    struct connlimit_addr *a = find(cl, key);
     if (!a) {
         a = calloc(1, sizeof *a);
         if (!a) {
             free(cc);
             return NULL;
         }
-        memcpy(a->text, addr, strlen(addr) + 1);
-        unsigned h = hash(addr);
+        memcpy(a->text, key, strlen(key) + 1);
+        unsigned h = hash(key);
         a->next = cl->buckets[h];
         cl->buckets[h] = a;
     }
@@ -180,7 +202,11 @@ bool connlimit_take(const struct connlimit *cl, struct connlimit_conn *cc, int64
 
 int connlimit_count(const struct connlimit *cl, const char *addr)
 {
-    const struct connlimit_addr *a = find(cl, addr);
+    if (is_exempt(cl, addr) || strlen(addr) >= CONNLIMIT_ADDR_MAX)
+        return 0;
+    char key[CONNLIMIT_ADDR_MAX];
+    count_key(addr, key);
+    const struct connlimit_addr *a = find(cl, key);
     return a ? a->count : 0;
 }
 

@@ -1,5 +1,6 @@
 /* Limits on the server's TCP connections: how many one peer address may hold open (past
- * max_per_addr its new connections are answered with an error and closed), and how fast
+ * max_per_addr its new connections are answered with an error and closed; IPv6 peers are
+ * counted per /64, the block one subscriber is normally given), and how fast
  * each connection may make HTTP requests (a token bucket). Some addresses can be exempt
  * from the count (loopback by default: the host itself, or a TLS proxy in front of it,
  * through which every client would seem to come from one address). Pure bookkeeping with no
@@ -31,12 +32,13 @@ struct connlimit_conn {
 struct connlimit *connlimit_new(int max_per_addr, const char *exempt, double rate, double burst);
 void connlimit_free(struct connlimit *cl); /* after every connection was closed */
 
-/* The text form used as the key: numeric, with an IPv4-mapped IPv6 address as plain IPv4.
- * 0, or -1 for a family other than IPv4/IPv6. */
+/* The text form of a peer's address for the functions below: numeric, with an IPv4-mapped
+ * IPv6 address as plain IPv4. 0, or -1 for a family other than IPv4/IPv6. */
 int connlimit_addr_text(const struct sockaddr *sa, char out[CONNLIMIT_ADDR_MAX]);
 
-/* Counts one more connection from addr. NULL when out of memory (the caller should then
- * refuse the connection). */
+/* Counts one more connection from addr: under addr itself for IPv4, under its /64 for IPv6;
+ * not at all when addr is exempt (exemption is by exact address). NULL when out of memory
+ * (the caller should then refuse the connection). */
 struct connlimit_conn *connlimit_open(struct connlimit *cl, const char *addr, const void *owner);
 void connlimit_close(struct connlimit *cl, struct connlimit_conn *cc);
 
@@ -44,7 +46,7 @@ void connlimit_close(struct connlimit *cl, struct connlimit_conn *cc);
  * (any monotonic milliseconds, > 0). */
 bool connlimit_take(const struct connlimit *cl, struct connlimit_conn *cc, int64_t now_ms);
 
-/* Connections open from addr now (0 for an exempt address, which is not counted). */
+/* Connections open now from addr (from its /64 for IPv6); 0 for an exempt address. */
 int connlimit_count(const struct connlimit *cl, const char *addr);
 int connlimit_max(const struct connlimit *cl);
 

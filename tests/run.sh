@@ -67,8 +67,11 @@ run_fuzz() {
         name=$(basename "$f" | sed 's/^fuzz_//')
         corpus=$(mktemp -d)
         [ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$corpus/"
-        if timeout 120 "$f" -max_total_time="${FUZZ_SMOKE_SECONDS:-10}" -rss_limit_mb=2048 "$corpus" \
-               >"build/test-logs/fuzz_$name.log" 2>&1; then
+        # A UBSan report must fail the run even from a binary built in recover mode.
+        if UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
+               timeout 120 "$f" -max_total_time="${FUZZ_SMOKE_SECONDS:-10}" -rss_limit_mb=2048 "$corpus" \
+               >"build/test-logs/fuzz_$name.log" 2>&1 &&
+               ! grep -q 'runtime error:' "build/test-logs/fuzz_$name.log"; then
             passed=$((passed + 1)); echo "ok   fuzz_$name: $(grep -Eo '#[0-9]+' "build/test-logs/fuzz_$name.log" | tail -1) runs"
         else
             failed=$((failed + 1)); failures+=("fuzz_$name"); echo "FAIL fuzz_$name"; tail -40 "build/test-logs/fuzz_$name.log"

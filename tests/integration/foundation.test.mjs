@@ -87,6 +87,44 @@ test('HTTP errors are JSON with a stable code', async () => {
   }
 });
 
+// On pages and API errors alike: a CSP for web/ that forbids framing, no MIME sniffing, no HSTS
+// without TLS (tls.test.mjs checks it is there under TLS).
+function assertSecurityHeaders(headers, what, { hsts }) {
+  const csp = headers.get('content-security-policy') || '';
+  assert.match(csp, /(^|;\s*)default-src 'self'(;|$)/, `${what}: CSP ${csp}`);
+  assert.match(csp, /(^|;\s*)frame-ancestors 'none'(;|$)/, `${what}: CSP ${csp}`);
+  assert.doesNotMatch(csp, /script-src[^;]*'unsafe-inline'|'unsafe-eval'/, `${what}: CSP ${csp}`);
+  assert.equal(headers.get('x-content-type-options'), 'nosniff', what);
+  assert.equal(headers.get('x-frame-options'), 'DENY', what);
+  if (hsts) assert.match(headers.get('strict-transport-security') || '', /max-age=\d+/, what);
+  else assert.equal(headers.get('strict-transport-security'), null, what);
+}
+
+test('pages and API errors carry CSP, nosniff and no framing', async () => {
+  const srv = await startServer({ workers: 1 });
+  try {
+    for (const page of ['/admin/', '/room/', '/']) {
+      const r = await fetch(`${srv.base}${page}`);
+      assert.equal(r.status, 200, page);
+      assert.match(r.headers.get('content-type'), /^text\/html/, page);
+      await r.text();
+      assertSecurityHeaders(r.headers, page, { hsts: false });
+    }
+    const js = await fetch(`${srv.base}/admin/app.js`);
+    assert.match(js.headers.get('content-type'), /^text\/javascript/);
+    await js.text();
+    assertSecurityHeaders(js.headers, '/admin/app.js', { hsts: false });
+    for (const [url, status] of [['/api/v1/nothing', 404], ['/api/v1/auth/me', 401], ['/no/such/file.html', 404]]) {
+      const r = await getJson(`${srv.base}${url}`);
+      assert.equal(r.status, status, url);
+      assert.match(r.headers.get('content-type'), /^application\/json/, url);
+      assertSecurityHeaders(r.headers, url, { hsts: false });
+    }
+  } finally {
+    assert.equal((await stopServer(srv)).code, 0);
+  }
+});
+
 test('SIGTERM during activity exits 0 within 2 s with no sanitizer report', async () => {
   const srv = await startServer({ workers: 2 });
   const port = srv.health.workers[0].udp_port;

@@ -2,7 +2,7 @@
 // invalid UTF-8 on /ws, on /api/v1/events and as HTTP API bodies each get a clear error (and,
 // where the issue asks, a clean close) while a joined endpoint and the API keep answering, and
 // the server's memory stays flat. Then the limits themselves: per-type message length, HTTP
-// body size, requests per connection, and connections per address.
+// body size, requests and WebSocket messages per connection, and connections per address.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -192,6 +192,48 @@ test('message length per type, HTTP body size and requests per connection', { ti
     agent.destroy();
     // Another connection is not affected.
     assert.equal((await request(port, { path: '/healthz' })).status, 200);
+  } finally {
+    const res = await stopServer(srv);
+    assert.equal(res.code, 0, srv.stderr.slice(-2000));
+    assert.equal(sanitizerReport(srv.stderr), null);
+  }
+});
+
+test('messages per connection: a burst past 200 gets rate_limited, the connection stays, others are undisturbed', { timeout: 60000 }, async (t) => {
+  const srv = await startServer({ workers: 1 });
+  try {
+    const flood = await connect(`ws://127.0.0.1:${srv.port}/ws`);
+    const by = await connect(`ws://127.0.0.1:${srv.port}/ws`);
+    // 400 pings at once: about the first 200 (the burst) get their pong; past the budget each
+    // is dropped with a rate_limited error without an id (docs/protocol.md).
+    for (let i = 1; i <= 400; i++) flood.send(JSON.stringify({ type: 'ping', id: i }));
+    const t0 = Date.now();
+    const mid = await by.ask({ type: 'ping', id: 'by' }); // while the flood is being answered
+    assert.deepEqual([mid.type, mid.id], ['pong', 'by']);
+    assert.ok(Date.now() - t0 < 2000, `bystander answered in ${Date.now() - t0} ms`);
+    let pongs = 0, limited = 0;
+    for (let i = 0; i < 400; i++) {
+      const m = await flood.next();
+      if (m.type === 'pong') pongs++;
+      else {
+        assert.deepEqual([m.type, m.code, m.id], ['error', 'rate_limited', undefined], JSON.stringify(m));
+        assert.match(m.message, /too many messages/);
+        limited++;
+      }
+    }
+    t.diagnostic(`${pongs} pongs, ${limited} rate_limited`);
+    assert.ok(limited >= 1, 'at least one message was rate-limited');
+    assert.ok(pongs >= 200, `the burst of 200 passes (${pongs} pongs)`);
+    assert.equal(flood.readyState, WebSocket.OPEN, 'rate-limited, not closed');
+    // A second later (50 messages a second come back) the connection is served again.
+    await sleep(1000);
+    const after = await flood.ask({ type: 'ping', id: 'after' });
+    assert.deepEqual([after.type, after.id], ['pong', 'after']);
+    // The bystander was never limited: 100 pings in a row all answered.
+    for (let i = 0; i < 100; i++) by.send(JSON.stringify({ type: 'ping', id: i }));
+    for (let i = 0; i < 100; i++) assert.deepEqual([(await by.next()).type], ['pong']);
+    flood.close();
+    by.close();
   } finally {
     const res = await stopServer(srv);
     assert.equal(res.code, 0, srv.stderr.slice(-2000));

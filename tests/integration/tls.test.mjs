@@ -1,7 +1,8 @@
 // HTTPS and WSS with the certificate the server makes itself (tls_self_signed = true): it is
 // stored beside the database with mode 0600, presented on the wire, reused after a restart;
-// responses carry HSTS, the session cookie is Secure, WSS serves the endpoint protocol and
-// the admin events socket, ALPN settles on HTTP/1.1, and plain HTTP gets no answer.
+// responses (pages and API errors) carry HSTS, the CSP and nosniff, the session cookie is
+// Secure, WSS serves the endpoint protocol and the admin events socket, ALPN settles on
+// HTTP/1.1, and plain HTTP gets no answer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -37,6 +38,16 @@ function get(port, p, { method = 'GET', headers = {}, body = null } = {}) {
   });
 }
 
+// Under TLS every response carries HSTS beside the headers foundation.test.mjs checks
+// without TLS: the CSP (framing forbidden) and nosniff.
+function assertSecurityHeaders(headers, what) {
+  const csp = headers['content-security-policy'] || '';
+  assert.match(csp, /(^|;\s*)default-src 'self'(;|$)/, `${what}: CSP ${csp}`);
+  assert.match(csp, /(^|;\s*)frame-ancestors 'none'(;|$)/, `${what}: CSP ${csp}`);
+  assert.equal(headers['x-content-type-options'], 'nosniff', what);
+  assert.match(headers['strict-transport-security'] || '', /max-age=\d+/, what);
+}
+
 async function wssAsk(url, msg, headers = {}) {
   const ws = new WebSocket(url, { rejectUnauthorized: false, headers });
   await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
@@ -68,6 +79,15 @@ test('tls_self_signed: HTTPS and WSS with a certificate made once and kept', { t
     assert.match(h.headers['strict-transport-security'], /max-age=\d+/);
     const page = await get(srv.port, '/admin/');
     assert.match(page.headers['strict-transport-security'] || '', /max-age=\d+/, 'static files carry HSTS too');
+    for (const p of ['/admin/', '/room/']) {
+      const r = p === '/admin/' ? page : await get(srv.port, p);
+      assert.equal(r.status, 200, p);
+      assertSecurityHeaders(r.headers, p);
+    }
+    const denied = await get(srv.port, '/api/v1/auth/me');
+    assert.equal(denied.status, 401);
+    assert.equal(JSON.parse(denied.body).error.code, 'unauthorized');
+    assertSecurityHeaders(denied.headers, 'an API error');
 
     // A client offering h2 gets HTTP/1.1.
     const alpn = await new Promise((resolve, reject) => {

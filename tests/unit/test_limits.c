@@ -1,5 +1,6 @@
 /* The signaling limits that need no socket: JSON nesting (jsonlimit), endpoint messages
- * checked before dispatch (wsmsg), and open connections counted per address (connlimit). */
+ * checked before dispatch (wsmsg), and open connections counted per address or IPv6 /64
+ * (connlimit). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -139,6 +140,59 @@ static void test_connlimit_counts(void **state)
     connlimit_free(cl);
 }
 
+/* IPv6 peers count per /64 (a subscriber's usual block); IPv4 per address; exemption stays
+ * per address. */
+static void test_connlimit_ipv6_prefix(void **state)
+{
+    (void)state;
+    struct connlimit *cl = connlimit_new(2, "::1", 50, 200);
+    assert_non_null(cl);
+    struct connlimit_conn *a = connlimit_open(cl, "2001:db8:1:2::1", NULL);
+    struct connlimit_conn *b = connlimit_open(cl, "2001:db8:1:2:aaaa::7", NULL);
+    struct connlimit_conn *c = connlimit_open(cl, "2001:db8:1:2:ffff:ffff:ffff:ffff", NULL);
+    struct connlimit_conn *other = connlimit_open(cl, "2001:db8:1:3::1", NULL); /* the next /64 */
+    assert_false(a->over);
+    assert_false(b->over);
+    assert_true(c->over);
+    assert_false(other->over);
+    assert_int_equal(connlimit_count(cl, "2001:db8:1:2::1234"), 3); /* any address of the /64 */
+    assert_int_equal(connlimit_count(cl, "2001:DB8:1:2:0:0:0:9"), 3);
+    assert_int_equal(connlimit_count(cl, "2001:db8:1:3::99"), 1);
+    assert_int_equal(connlimit_count(cl, "2001:db8:1::1"), 0);
+    connlimit_close(cl, c);
+    connlimit_close(cl, b);
+    connlimit_close(cl, a);
+    connlimit_close(cl, other);
+    assert_int_equal(connlimit_count(cl, "2001:db8:1:2::1"), 0);
+
+    /* IPv4 addresses next to each other are still counted apart */
+    struct connlimit_conn *v4[3];
+    for (int i = 0; i < 3; i++)
+        v4[i] = connlimit_open(cl, "192.0.2.1", NULL);
+    struct connlimit_conn *v4b = connlimit_open(cl, "192.0.2.2", NULL);
+    assert_true(v4[2]->over);
+    assert_false(v4b->over);
+    assert_int_equal(connlimit_count(cl, "192.0.2.1"), 3);
+    assert_int_equal(connlimit_count(cl, "192.0.2.2"), 1);
+    assert_int_equal(connlimit_count(cl, "::ffff:192.0.2.1"), 3); /* the mapped form is the same peer */
+    for (int i = 0; i < 3; i++)
+        connlimit_close(cl, v4[i]);
+    connlimit_close(cl, v4b);
+
+    /* the exempt ::1 is not counted, ::2 in the same /64 is */
+    struct connlimit_conn *lo[3], *lo2 = connlimit_open(cl, "::2", NULL);
+    for (int i = 0; i < 3; i++) {
+        lo[i] = connlimit_open(cl, "::1", NULL);
+        assert_false(lo[i]->over);
+    }
+    assert_int_equal(connlimit_count(cl, "::1"), 0);
+    assert_int_equal(connlimit_count(cl, "::2"), 1);
+    for (int i = 0; i < 3; i++)
+        connlimit_close(cl, lo[i]);
+    connlimit_close(cl, lo2);
+    connlimit_free(cl);
+}
+
 static void test_connlimit_config(void **state)
 {
     (void)state;
@@ -213,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_depth),
         cmocka_unit_test(test_wsmsg),
         cmocka_unit_test(test_connlimit_counts),
+        cmocka_unit_test(test_connlimit_ipv6_prefix),
         cmocka_unit_test(test_connlimit_config),
         cmocka_unit_test(test_request_rate),
         cmocka_unit_test(test_addr_text),
