@@ -127,7 +127,7 @@ test('record and stream a live conference from its page; the recording is listed
   await switchLanguageAndCheck(admin, 'admin-live-recording');
 
   await admin.click('#btn-stream');
-  await admin.waitForSelector('#stream-indicator', { state: 'detached', timeout: 10000 });
+  await admin.waitForSelector('#stream-indicator', { state: 'detached', timeout: 20000 }); // its recorder may still transcode
   await until(async () => (await fetch(url)).status === 404, 10000, 'the stream is gone');
 
   // Stop after ~5 s: the indicator goes, in the room too.
