@@ -194,6 +194,8 @@ void rooms_on_levels(struct signaling *sig, const struct mix_levels *lv); /* to 
 void events_open(struct conn *c);                          /* an admin events socket opened */
 void events_on_message(struct conn *c, const char *text, size_t len);
 void ws_send_json(struct conn *c, json_t *j);              /* takes j */
+/* Malformed or oversize input: the error, then the connection closes cleanly (1007/1009). */
+void ws_refuse_input(struct conn *c, json_t *id, const char *code, const char *message);
 void ws_end_session(struct conn *c);                       /* closes the media session, if any */
 
 /* api.c: the admin REST API under /api/v1 */

@@ -510,7 +510,7 @@ void events_on_message(struct conn *c, const char *text, size_t len)
     json_error_t jerr;
     json_t *req = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(req)) {
-        events_error(c, NULL, "bad_json", req ? "a message must be a JSON object" : jerr.text);
+        ws_refuse_input(c, NULL, "bad_json", req ? "a message must be a JSON object" : jerr.text);
         json_decref(req);
         return;
     }

@@ -19,10 +19,9 @@
 #include <string.h>
 
 #define WS_MAX_MESSAGE (256 * 1024)
-/* An oversized message this long closes the connection once it has all arrived (closing
- * while the peer still sends would reset the connection, and the peer would lose the error);
- * one that goes on past WS_KILL_AFTER is cut off at once. */
-#define WS_CLOSE_AFTER (1024 * 1024)
+/* An oversized message gets its error and the connection closes once the message has all
+ * arrived (closing while the peer still sends would reset the connection, and the peer
+ * would lose the error); one that goes on past WS_KILL_AFTER is cut off at once. */
 #define WS_KILL_AFTER (64 * 1024 * 1024)
 #define WS_MAX_QUEUE 4096 /* a room of 1,000 sites joining at once sends each ~1,000 presences */
 #define ANSWER_MAX 16384
@@ -533,6 +532,15 @@ static void close_after_queue(struct conn *c, int status, const char *reason)
     lws_callback_on_writable(c->wsi);
 }
 
+/* Malformed or oversize input: a clear error, then a clean close (1007 or 1009). */
+void ws_refuse_input(struct conn *c, json_t *id, const char *code, const char *message)
+{
+    bool big = !strcmp(code, "too_large");
+    send_error(c, id, code, message);
+    close_after_queue(c, big ? LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE : LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+                      big ? "message too big" : "malformed message");
+}
+
 static void on_message(struct conn *c, const char *text, size_t len)
 {
     if (c->replaced || c->close_status)
@@ -544,13 +552,15 @@ static void on_message(struct conn *c, const char *text, size_t len)
     struct wsmsg_error e;
     if (c->events) { /* parsed by rooms.c; only the checks that need no parse here */
         if (wsmsg_precheck(text, len, WSMSG_SMALL_MAX, &e) < 0)
-            return send_error(c, NULL, e.code, e.message);
+            return ws_refuse_input(c, NULL, e.code, e.message);
         return events_on_message(c, text, len);
     }
     json_t *req = wsmsg_parse(text, len, &e);
     json_t *id = json_object_get(req, "id");
     const char *type = json_string_value(json_object_get(req, "type"));
-    if (e.code) {
+    if (e.code && (!strcmp(e.code, "bad_json") || !strcmp(e.code, "too_large"))) {
+        ws_refuse_input(c, id, e.code, e.message);
+    } else if (e.code) {
         send_error(c, id, e.code, e.message);
     } else {
         size_t i = 0;
@@ -665,7 +675,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             c->ws_skipped += len;
             if (c->ws_skipped > WS_KILL_AFTER)
                 return -1;
-            if (!c->ws_skip && c->ws_skipped > WS_CLOSE_AFTER)
+            if (!c->ws_skip)
                 close_after_queue(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
             return 0;
         }
@@ -674,6 +684,8 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             sbuf_free(&c->ws_rx);
             c->ws_skip = !lws_is_final_fragment(wsi);
             send_error(c, NULL, "too_large", "messages are limited to 256 KiB");
+            if (!c->ws_skip) /* else once the rest has been skipped */
+                close_after_queue(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
             return 0;
         }
         sbuf_append(&c->ws_rx, in, len);
@@ -682,7 +694,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         if (!lws_frame_is_binary(wsi) && c->ws_rx.p)
             on_message(c, c->ws_rx.p, c->ws_rx.len);
         else
-            send_error(c, NULL, "bad_json", "messages are JSON text frames");
+            ws_refuse_input(c, NULL, "bad_json", "messages are JSON text frames");
         sbuf_free(&c->ws_rx);
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE: {

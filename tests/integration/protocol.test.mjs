@@ -16,6 +16,7 @@ async function connect(srv, urlPath = '/ws') {
   const inbox = [];
   let waiter = null;
   ws.on('message', (d) => { inbox.push(JSON.parse(d.toString())); if (waiter) waiter(); });
+  ws.closed = new Promise((resolve) => ws.on('close', (code) => resolve({ code })));
   await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
   ws.next = async (ms = 3000) => {
     const deadline = Date.now() + ms;
@@ -77,10 +78,15 @@ test('offers recorded from Chromium and Firefox are all answered', async () => {
 test('bad requests get JSON errors with stable codes, and change nothing', async () => {
   const srv = await startServer({ workers: 1 });
   try {
-    const ws = await connect(srv);
+    // Malformed input: the error, then the connection closes cleanly (1007).
+    for (const junk of ['{not json', [1, 2]]) {
+      const bad = await connect(srv);
+      const r = await bad.ask(junk);
+      assert.deepEqual([r.type, r.code], ['error', 'bad_json'], JSON.stringify(r));
+      assert.equal((await bad.closed).code, 1007);
+    }
+    let ws = await connect(srv);
     const cases = [
-      ['{not json', 'bad_json'],
-      [[1, 2], 'bad_json'],
       [{ hello: 1 }, 'bad_request'],
       [{ type: 'dance' }, 'unknown_type'],
       [{ type: 'join', conference: 'echo' }, 'bad_request'],
@@ -102,11 +108,13 @@ test('bad requests get JSON errors with stable codes, and change nothing', async
     // None of that created a session.
     const metrics = await (await fetch(`${srv.base}/metrics`)).text();
     assert.match(metrics, /mcu_worker_sessions\{worker="0"\} 0/);
-    // An oversized message is refused once, and the connection still works.
+    // An oversized message is refused, then the connection closes cleanly (1009); the
+    // requests above, well-formed but wrong, left it open.
+    assert.equal((await ws.ask({ type: 'ping', id: 'p' })).type, 'pong');
     const r = await ws.ask(JSON.stringify({ type: 'ping', pad: 'x'.repeat(300 * 1024) }));
     assert.equal(r.code, 'too_large');
-    assert.equal((await ws.ask({ type: 'ping', id: 'p' })).type, 'pong');
-    assert.equal(ws.pending(), 0);
+    assert.equal((await ws.closed).code, 1009);
+    ws = await connect(srv);
     // join, a second join, leave.
     const ans = await ws.ask({ type: 'join', conference: 'echo', sdp: offer('chromium_audio.sdp') });
     assert.equal(ans.type, 'answer');
