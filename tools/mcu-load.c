@@ -623,6 +623,7 @@ static void start_window(struct load_run *r, int64_t now)
     r->out0 = r->env.pkts_out;
     r->in0 = r->env.pkts_in;
     r->audio_in0 = r->env.audio_in;
+    r->audio_bytes0 = r->env.audio_rtp_bytes_in;
     r->video_in0 = r->env.video_in;
     r->video_bytes0 = r->env.video_bytes_in;
     r->video_rtp_bytes0 = r->env.video_rtp_bytes_in;
@@ -714,6 +715,7 @@ static int run_loop(struct load_run *r)
     r->out1 = env->pkts_out;
     r->in1 = env->pkts_in;
     r->audio_in1 = env->audio_in;
+    r->audio_bytes1 = env->audio_rtp_bytes_in;
     r->video_in1 = env->video_in;
     r->video_bytes1 = env->video_bytes_in;
     r->video_rtp_bytes1 = env->video_rtp_bytes_in;

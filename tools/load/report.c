@@ -324,8 +324,10 @@ static void judge_delivery(struct load_run *r, struct judge *j, json_t *rep)
         return;
     /* Opus RTP only: Janus, for one, sends SRTCP too */
     double want = 50.0 * media, got = (double)(r->audio_in1 - r->audio_in0) / win, pct = 100.0 * got / want;
-    json_object_set_new(rep, "delivery", json_pack("{s:f,s:f,s:f}", "expected_pps", want,
-                        "received_pps", r1(got), "pct", r1(pct)));
+    uint64_t np = r->audio_in1 - r->audio_in0;
+    json_object_set_new(rep, "delivery", json_pack("{s:f,s:f,s:f,s:f}", "expected_pps", want,
+                        "received_pps", r1(got), "pct", r1(pct), "mean_rtp_bytes",
+                        np ? r1((double)(r->audio_bytes1 - r->audio_bytes0) / (double)np) : 0.0));
     if (pct < r->o.min_delivery_pct)
         failure(j, "the server delivered %.1f%% of the mix packets due (%.0f of %.0f pkt/s for %d "
                 "sites): it did not keep up (--min-delivery %.0f%%)", pct, got, want, media,

@@ -67,6 +67,7 @@ struct load_run {
     double cpu_join_s;          /* ... and during the joins */
     uint64_t out0, in0, out1, in1;  /* packet counters at its start and end */
     uint64_t audio_in0, audio_in1;  /* mix (Opus RTP) packets received, at its start and end */
+    uint64_t audio_bytes0, audio_bytes1; /* ... their RTP bytes */
     uint64_t video_in0, video_in1;  /* VP8 RTP packets received, at its start and end */
     uint64_t video_bytes0, video_bytes1, video_rtp_bytes0, video_rtp_bytes1; /* ... their bytes */
     uint64_t late_ticks;        /* 5 ms ticks the loop fell behind by */

@@ -645,6 +645,7 @@ static void on_rtp(struct site *s, struct load_env *env, const uint8_t *buf, siz
         return;
     first_media(s, env, now_ms);
     env->audio_in++;
+    env->audio_rtp_bytes_in += len;
     s->t_last_audio_ms = now_ms;
     rx_update(&s->rx, h.seq, h.ts, arrival_ns);
     if (s->ear)

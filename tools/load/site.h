@@ -81,6 +81,7 @@ struct load_env {
     /* counters, all sites */
     uint64_t pkts_out, pkts_in, bytes_out, bytes_in, video_pkts_out;
     uint64_t audio_in;            /* Opus RTP packets received (the mix), without RTCP */
+    uint64_t audio_rtp_bytes_in;  /* ... their bytes, without the SRTP tag */
     uint64_t send_errors, unprotect_errors, rtcp_in;
     uint64_t video_in, video_bytes_in;   /* VP8 RTP received: packets, bytes on the wire */
     uint64_t video_rtp_bytes_in;         /* ... the same without the SRTP tag */
