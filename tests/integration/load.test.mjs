@@ -100,9 +100,10 @@ test('video: NACKs get the very packet lost back; layers nobody watches are paus
     const v = r.video;
     assert.equal(v.nack.mismatched, 0, JSON.stringify(v.nack));
     assert.ok(v.nack.sent >= 20 && v.nack.repaired >= v.nack.sent * 0.9, JSON.stringify(v.nack));
-    // Each site's mid layer is nobody's (mains take the top, thumbnails the lowest), and the
-    // top layer of a site nobody has as main is paused too; the lowest always runs.
-    assert.ok(v.layers_paused_at_end >= 4 && v.layers_messages >= 4, JSON.stringify(v));
+    // Mains take the top layer and thumbnails the lowest, so the top and middle layers of a
+    // site nobody has as main are nobody's: they are paused (at least two sites are nobody's
+    // main; which layers a main takes while the estimate settles varies). The lowest runs.
+    assert.ok(v.layers_paused_at_end >= 4 && v.layers_messages >= 2, JSON.stringify(v));
     assert.equal(v.receivers_with_video, 4, JSON.stringify(v));
     // Layers received, told by the size of each track's keyframes: every site gets its
     // thumbnail at the lowest layer and its main track above it.
