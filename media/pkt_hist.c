@@ -68,6 +68,11 @@ void pkt_hist_put(struct pkt_hist *h, uint16_t seq, const uint8_t *rtp, size_t l
 	*s = (struct slot){ .sent_ms = now_ms, .seq = seq, .len = (uint16_t)len, .used = true };
 }
 
+void pkt_hist_forget(struct pkt_hist *h, uint16_t seq)
+{
+	h->slot[seq & h->mask].used = false;
+}
+
 int pkt_hist_get(struct pkt_hist *h, uint16_t seq, int64_t now_ms, int min_interval_ms,
 		 const uint8_t **rtp, size_t *len)
 {

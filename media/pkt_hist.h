@@ -30,6 +30,9 @@ void pkt_hist_set_max_age(struct pkt_hist *h, int max_age_ms);
 void pkt_hist_put(struct pkt_hist *h, uint16_t seq, const uint8_t *rtp, size_t len,
 		  int64_t now_ms);
 
+/* Empties the slot of seq (a packet sent that cannot be resent). */
+void pkt_hist_forget(struct pkt_hist *h, uint16_t seq);
+
 /* Finds the packet for a NACKed seq: 0 with *rtp and *len set (pointing into the history, valid
  * until the next put) or -1 if gone (too old, overwritten, or never sent). Retransmits of
  * the same seq are rate-limited: returns -1 when this seq was resent less than

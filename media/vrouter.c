@@ -284,16 +284,14 @@ int level_stream(const struct vpeer *pub, int level, int64_t now_ns, int *max_si
  * timestamps and picture ids continue the track's stream. */
 /* Keeps what a NACK needs to rebuild the packet just sent: the bytes this track changed
  * and where the rest lies in the publisher's history. A packet that cannot be rebuilt
- * empties its slot (a put longer than the slots is documented to). */
+ * empties its slot. */
 static void remember_sent(struct vtrack *t, const struct vpeer *pub, int s, const rtp_hdr_t *h,
                           const struct vpx_desc *d, const uint8_t *out, size_t off, size_t len, int64_t now_ns)
 {
     uint8_t blob[sizeof(struct sent_ref) + HIST_PREFIX_MAX];
     size_t prefix = off + d->hdr_len;
-    if (!pub->st[s].hist || prefix > HIST_PREFIX_MAX) {
-        pkt_hist_put(t->hist, be_rd16(out + 2), blob, sizeof blob + 1, ms_of(now_ns));
-        return;
-    }
+    if (!pub->st[s].hist || prefix > HIST_PREFIX_MAX)
+        return pkt_hist_forget(t->hist, be_rd16(out + 2));
     struct sent_ref ref = {.src = pub->p->p.id, .src_seq = h->seq, .len = (uint16_t)len, .stream = (uint8_t)s,
                            .src_off = (uint16_t)(h->payload_off + d->hdr_len), .prefix_len = (uint8_t)prefix};
     memcpy(blob, &ref, sizeof ref);

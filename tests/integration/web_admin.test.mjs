@@ -7,13 +7,11 @@
 // screens, are switched to English and back and must show no string of the other language.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { stopServer, sanitizerReport } from './lib.mjs';
 import { Site, until, Api } from './rooms_lib.mjs';
 import { launchChromium } from './browser.mjs';
-import { provinceServer, provisioningLink, adminLogin, shot, speechWav, assertCleanLayout, goAdmin, switchLanguageAndCheck } from './web_lib.mjs';
+import { closeWebTest, provinceServer, provisioningLink, adminLogin, shot, speechWav, assertCleanLayout, goAdmin, switchLanguageAndCheck } from './web_lib.mjs';
 
 let srv, browser, admin, chairRoom, wav;
 const bots = [];
@@ -84,13 +82,7 @@ before(async () => {
 
 after(async () => {
   for (const b of bots) b.close();
-  await browser?.cleanup();
-  if (wav) rmSync(wav, { force: true });
-  if (!srv) return;
-  const res = await stopServer(srv);
-  assert.equal(sanitizerReport(srv.stderr), null);
-  assert.equal(res.code, 0);
-  assert.deepEqual(errors, []);
+  await closeWebTest({ browser, wav, srv, errors });
 });
 
 test('sign-in, conferences list, a scheduled conference, the audit log and the server status', { timeout: 60000 }, async () => {

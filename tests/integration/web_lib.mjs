@@ -3,9 +3,9 @@
 // build/screenshots/, and two checks that read the page as a person would: what text is
 // visible (for the language test) and what is cut off or overlapping (for the screenshots).
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT } from './lib.mjs';
+import { ROOT, stopServer, sanitizerReport } from './lib.mjs';
 import { roomsServer, PASSWORD } from './rooms_lib.mjs';
 import { STRINGS } from '../../web/i18n.js';
 
@@ -13,6 +13,18 @@ export const SHOTS = process.env.MCU_SCREENSHOTS || path.join(ROOT, 'build', 'sc
 export { PASSWORD };
 
 // A server with An Giang (89): 167 units, one site each. Returns srv with creds by unit code.
+// The end of a browser test file: the browser, the sound file and the server go; the
+// server must exit cleanly with no sanitizer report, and the pages must have raised no error.
+export async function closeWebTest({ browser, wav, srv, errors }) {
+  await browser?.cleanup();
+  if (wav) rmSync(wav, { force: true });
+  if (!srv) return;
+  const res = await stopServer(srv);
+  assert.equal(sanitizerReport(srv.stderr), null);
+  assert.equal(res.code, 0);
+  assert.deepEqual(errors, []);
+}
+
 export async function provinceServer(opts = {}) {
   const srv = await roomsServer(opts);
   const prov = await srv.api.post('/sites/provision', { unit: '89', subtree: true });

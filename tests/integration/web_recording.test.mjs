@@ -8,13 +8,12 @@
 // cut off or overlapping; both pages switched to English and back leave no Vietnamese.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, rmSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { stopServer, sanitizerReport } from './lib.mjs';
 import { loadRooms, roomsServer, until } from './rooms_lib.mjs';
 import { launchChromium } from './browser.mjs';
-import { provisioningLink, adminLogin, shot, speechWav, assertCleanLayout, goAdmin, switchLanguageAndCheck } from './web_lib.mjs';
+import { closeWebTest, provisioningLink, adminLogin, shot, speechWav, assertCleanLayout, goAdmin, switchLanguageAndCheck } from './web_lib.mjs';
 
 const TITLE = 'Giao ban trực tuyến Thành phố Long Xuyên về chuyển đổi số';
 
@@ -57,13 +56,7 @@ before(async () => {
 
 after(async () => {
   load?.kill('SIGTERM');
-  await browser?.cleanup();
-  if (wav) rmSync(wav, { force: true });
-  if (!srv) return;
-  const res = await stopServer(srv);
-  assert.equal(sanitizerReport(srv.stderr), null);
-  assert.equal(res.code, 0);
-  assert.deepEqual(errors, []);
+  await closeWebTest({ browser, wav, srv, errors });
 });
 
 test('the conference form sets "record" and "stream automatically"', { timeout: 30000 }, async () => {

@@ -427,19 +427,19 @@ static json_t *judge_video(struct load_run *r, struct judge *j)
                     (unsigned long long)env->nacks_sent, (unsigned long long)env->nack_repaired,
                     (unsigned long long)env->nack_unanswered);
     }
-    int by_layer[LVID_LAYERS] = {0}, unknown = 0;
-    for (int i = 0; i < r->n; i++)
-        for (int k = 0; k < r->sites[i].n_vstreams; k++) {
-            int l = r->sites[i].vstreams[k].width ? lvid_layer_of_width(r->sites[i].vstreams[k].width) : -1;
+    int by_layer[LVID_LAYERS] = {0}, unknown = 0, paused = 0;
+    for (int i = 0; i < r->n; i++) {
+        const struct site *s = &r->sites[i];
+        for (int k = 0; k < s->n_vstreams; k++) {
+            int l = s->vstreams[k].width ? lvid_layer_of_width(s->vstreams[k].width) : -1;
             if (l >= 0)
                 by_layer[l]++;
             else
                 unknown++;
         }
-    int paused = 0;
-    for (int i = 0; i < r->o.sites; i++)
-        if (r->sites[i].vpub)
-            paused += LVID_LAYERS - __builtin_popcount(r->sites[i].vactive);
+        if (s->vpub)
+            paused += LVID_LAYERS - __builtin_popcount(s->vactive);
+    }
     return json_pack("{s:i,s:i,s:i,s:i,s:I,s:I,s:i,s:i,s:i,s:I,s:I,s:I,s:I,s:i,s:o,s:o,s:o}", "publishers", r->o.video_publishers,
                      "thumbnails", r->o.video_thumbs, "layers_sent", LVID_LAYERS, "layers_paused_at_end", paused,
                      "layers_messages", (json_int_t)env->layers_msgs, "packets_sent",
